@@ -1,0 +1,1 @@
+//! Pure-Rust core of the Mercurial accelerator: no Python here.
