@@ -1,1 +1,9 @@
 //! Pure-Rust core of the Mercurial accelerator: no Python here.
+//!
+//! Mercurial's working-copy hot path, split by what each module holds:
+//! the dirstate (formats and the in-memory map), path matchers and ignore
+//! patterns, and the parallel status walk that joins them with the file system.
+
+pub mod dirstate;
+pub mod matchers;
+pub mod status;

@@ -1,11 +1,8 @@
-//! The `mercurial.rustext` extension module.
-use cpython::{py_module_initializer, PyResult, Python, PyModule};
+//! The `mercurial.rustext` extension module: a thin rust-cpython binding over
+//! hg-core. Python objects are built and converted here; logic lives in hg-core.
+use cpython::py_module_initializer;
 
 py_module_initializer!(rustext, |py, m| {
     m.add(py, "__doc__", "Mercurial core concepts - Rust implementation")?;
-    let dotted = m.get(py, "__name__")?.extract::<String>(py)?;
-    let _ = dotted;
     Ok(())
 });
-#[allow(dead_code)]
-fn _unused(_py: Python, _m: &PyModule) -> PyResult<()> { Ok(()) }

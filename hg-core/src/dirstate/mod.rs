@@ -1,0 +1,1 @@
+//! The dirstate: what Mercurial knows about each tracked file.

@@ -1,0 +1,1 @@
+//! Path matchers and `.hgignore` patterns.

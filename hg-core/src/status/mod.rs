@@ -1,0 +1,1 @@
+//! `hg status`: the parallel working-copy walk.
