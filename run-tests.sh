@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
 # README command 2: every test suite, after ./setup.sh.
-set -euo pipefail
+#   1. hg-core unit tests (formats, matchers, walk)        cargo test
+#   2. binding + differential tests against the C oracle   pytest tests/
+set -uo pipefail
 cd "$(dirname "$0")"
-echo "== hg-core and hg-cpython unit tests"
-cargo test --workspace --release --quiet 2>&1 | grep -E "^test result|FAILED|panicked|error" || true
-cargo test --workspace --release --quiet >/dev/null 2>&1
-echo "== differential tests against the C oracle (pytest)"
-.venv/bin/python -m pytest tests/ -q -p no:cacheprovider
+mkdir -p target
+echo "== hg-core unit tests"
+cargo test --workspace --exclude hg-cpython --release 2>&1 | tee target/cargo-test.log \
+    | grep -E "^test result|^failures:|FAILED|panicked" 
+cargo_status=${PIPESTATUS[0]}
+if [ "$cargo_status" -ne 0 ]; then
+    echo "cargo test failed (see target/cargo-test.log)"
+    exit "$cargo_status"
+fi
+echo "== binding and differential tests against the C oracle"
+exec .venv/bin/python -m pytest tests/ -q -p no:cacheprovider
