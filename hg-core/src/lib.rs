@@ -4,6 +4,7 @@
 //! the dirstate (formats and the in-memory map), path matchers and ignore
 //! patterns, and the parallel status walk that joins them with the file system.
 
+pub mod ancestors;
 pub mod dirstate;
 pub mod matchers;
 pub mod status;
