@@ -1,1 +1,44 @@
 //! The dirstate: what Mercurial knows about each tracked file.
+//!
+//! Implements the contract of `scratch/prompts/dirstate-api.md` for
+//! Mercurial 6.9.5. Deviations from that contract (for the binding):
+//!
+//! - Errors: [`DirstateError`] has more variants than `Corrupted`/`Io`, one
+//!   per Python exception: `V1Format` (C parser's `ValueError`, exact
+//!   message), `UnknownState` (`RuntimeError`), `ConsecutiveSlashes` and
+//!   `DirNotFound` (`ValueError`), `NoSuchEntry` (`KeyError(path)`),
+//!   `InvalidTimestamp` (`ValueError`), `TooLarge` (`ValueError`/`OverflowError`).
+//!   `Corrupted` is dirstate-v2 only (`error.CorruptedDirstate`).
+//! - `DirstateMapIter` is a type alias of the table iterator; `CopyMapIter`
+//!   and `DirsIter` are named types; `debug_iter` returns a
+//!   `vec::IntoIter<(Cow<[u8]>, DebugTuple)>` sorted by path.
+//! - Extra helpers: `DirstateEntry::from_item_args` (the Python
+//!   `DirstateItem(...)` constructor with has_meaningful_* flags),
+//!   `DirstateEntry::raw_p2_info`/`from_p2`, `TruncatedTimestamp::make_reliable`
+//!   and `from_seconds_and_nanos`, `OnDiskBytes::Shared` / `map_file`.
+//! - `DirstateEntry` equals DirstateItem semantically; the only byte-level
+//!   difference from the C type is that a dropped mtime also drops its
+//!   "second ambiguous" bit (C keeps a stale bit in v2 flags, unobservable).
+//! - Directory multisets count exactly (tracked = wc-tracked entries, all =
+//!   every entry), i.e. what a freshly built `pathutil.dirs` gives; Python's
+//!   incremental bookkeeping has corner cases that drift (e.g. `reset_state`
+//!   to removed), upstream Rust is exact too.
+
+pub mod dirs;
+pub mod entry;
+pub mod error;
+mod fxhash;
+pub mod map;
+pub mod on_disk;
+mod table;
+pub mod timestamp;
+pub mod v1;
+pub mod v2;
+
+pub use dirs::{DirsIter, DirsMultiset};
+pub use entry::{DirstateEntry, AMBIGUOUS_TIME, FROM_P2, NONNORMAL};
+pub use error::DirstateError;
+pub use map::{CachedDirectory, CopyMapIter, DebugTuple, DirstateMap, DirstateMapIter, Parents};
+pub use on_disk::OnDiskBytes;
+pub use table::TableIter;
+pub use timestamp::TruncatedTimestamp;

@@ -1,0 +1,490 @@
+//! The dirstate in memory and its mutations, with the semantics of
+//! `mercurial/dirstatemap.py`.
+
+use std::borrow::Cow;
+
+use super::dirs::{ancestors, DirsIter, DirsMultiset};
+use super::entry::DirstateEntry;
+use super::error::DirstateError;
+use super::fxhash::FxHashMap;
+use super::on_disk::OnDiskBytes;
+use super::table::{EntryTable, TableIter};
+use super::timestamp::TruncatedTimestamp;
+use super::v1;
+
+/// Parent changeset ids, 20 bytes each.
+pub type Parents = ([u8; 20], [u8; 20]);
+
+/// `(state, mode, size, mtime)` as `hg debugdirstate` shows it.
+pub type DebugTuple = (u8, i32, i32, i32);
+
+/// What dirstate-v2 caches about a directory for the status walk: its mtime
+/// when its listing was last recorded, and whether that listing recorded all
+/// unknown / all ignored files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CachedDirectory {
+    /// Directory mtime when recorded.
+    pub mtime: TruncatedTimestamp,
+    /// All unknown files under it were listed (ALL_UNKNOWN_RECORDED).
+    pub all_unknown_recorded: bool,
+    /// All ignored files under it were listed (ALL_IGNORED_RECORDED).
+    pub all_ignored_recorded: bool,
+}
+
+/// Where a map loaded from dirstate-v2 came from, needed to append to it.
+#[derive(Debug)]
+pub(crate) struct V2Origin {
+    pub(crate) data: OnDiskBytes,
+    pub(crate) data_size: usize,
+    pub(crate) unreachable_bytes: u32,
+    pub(crate) uuid: Vec<u8>,
+}
+
+/// The dirstate in memory: entries in dict order (see `table`), copy sources,
+/// lazily built directory multisets, and the dirstate-v2 extras.
+#[derive(Debug, Default)]
+pub struct DirstateMap {
+    pub(crate) entries: EntryTable,
+    pub(crate) copies: FxHashMap<Box<[u8]>, Box<[u8]>>,
+    tracked_dirs: Option<DirsMultiset>,
+    all_dirs: Option<DirsMultiset>,
+    pub(crate) dir_cache: FxHashMap<Box<[u8]>, CachedDirectory>,
+    pub(crate) ignore_patterns_hash: [u8; 20],
+    pub(crate) origin: Option<V2Origin>,
+}
+
+/// Unordered (insertion-ordered, in fact) iteration over entries.
+pub type DirstateMapIter<'a> = TableIter<'a>;
+
+/// Iteration over `(dest, source)` copies.
+pub struct CopyMapIter<'a>(std::collections::hash_map::Iter<'a, Box<[u8]>, Box<[u8]>>);
+
+impl<'a> Iterator for CopyMapIter<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next().map(|(k, v)| (&**k, &**v))
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+}
+
+impl DirstateMap {
+    /// A map with no entries (no dirstate file, or after `clear`).
+    pub fn new_empty() -> Self {
+        Self::default()
+    }
+
+    /// Parses dirstate-v1 bytes. Empty input is an empty map with null
+    /// parents (Mercurial does not call the parser for an empty file).
+    pub fn new_v1(data: &[u8]) -> Result<(Self, Parents), DirstateError> {
+        let mut map = Self::default();
+        if data.is_empty() {
+            return Ok((map, ([0; 20], [0; 20])));
+        }
+        // ~71 bytes per record is Mercurial's own estimate (dirstatemap.py).
+        map.entries = EntryTable::with_capacity(data.len() / 64, data.len());
+        let copies = &mut map.copies;
+        let entries = &mut map.entries;
+        let parents = v1::parse(data, |r| {
+            if let Some(c) = r.copy_source {
+                copies.insert(r.path.into(), c.into());
+            }
+            entries.insert(r.path, r.entry)?;
+            Ok(())
+        })?;
+        Ok((map, parents))
+    }
+
+    /// Reads a dirstate-v2 tree. `data` is the whole data file (only its
+    /// first `data_size` bytes count), `metadata` the docket's tree metadata.
+    pub fn new_v2(
+        data: OnDiskBytes,
+        data_size: usize,
+        metadata: &[u8],
+        uuid: &[u8],
+    ) -> Result<Self, DirstateError> {
+        super::v2::read::read(data, data_size, metadata, uuid)
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether there is no entry.
+    pub fn is_empty(&self) -> bool {
+        self.entries.len() == 0
+    }
+
+    /// The entry of `path`, if any.
+    pub fn get(&self, path: &[u8]) -> Option<DirstateEntry> {
+        self.entries.get(path).copied()
+    }
+
+    /// Whether `path` has an entry.
+    pub fn contains_key(&self, path: &[u8]) -> bool {
+        self.entries.get(path).is_some()
+    }
+
+    /// All entries, in Python dict order, without allocating.
+    pub fn iter(&self) -> DirstateMapIter<'_> {
+        self.entries.iter()
+    }
+
+    /// Number of recorded copies.
+    pub fn copy_map_len(&self) -> usize {
+        self.copies.len()
+    }
+
+    /// Copy source of `path`.
+    pub fn copy_map_get(&self, path: &[u8]) -> Option<&[u8]> {
+        self.copies.get(path).map(|s| &**s)
+    }
+
+    /// Whether `path` has a copy source.
+    pub fn copy_map_contains_key(&self, path: &[u8]) -> bool {
+        self.copies.contains_key(path)
+    }
+
+    /// `copymap[dest] = source`; returns the previous source.
+    pub fn copy_map_insert(
+        &mut self,
+        dest: &[u8],
+        source: &[u8],
+    ) -> Result<Option<Vec<u8>>, DirstateError> {
+        Ok(self
+            .copies
+            .insert(dest.into(), source.into())
+            .map(Vec::from))
+    }
+
+    /// `copymap.pop(dest, None)`.
+    pub fn copy_map_remove(&mut self, dest: &[u8]) -> Result<Option<Vec<u8>>, DirstateError> {
+        Ok(self.copies.remove(dest).map(Vec::from))
+    }
+
+    /// All `(dest, source)` copies, unordered.
+    pub fn copy_map_iter(&self) -> CopyMapIter<'_> {
+        CopyMapIter(self.copies.iter())
+    }
+
+    /// Keeps the directory multisets (when built) in step with an entry
+    /// change. Counting is exact: "tracked" dirs count entries tracked in the
+    /// working copy (`state != 'r'`), "all" dirs count every entry. This is
+    /// what freshly built `pathutil.dirs` would hold after the change.
+    fn update_dirs(
+        &mut self,
+        path: &[u8],
+        old: Option<&DirstateEntry>,
+        new: Option<&DirstateEntry>,
+    ) -> Result<(), DirstateError> {
+        let old_t = old.is_some_and(|e| e.tracked());
+        let new_t = new.is_some_and(|e| e.tracked());
+        if let Some(d) = &mut self.tracked_dirs {
+            if !old_t && new_t {
+                d.add_path(path)?;
+            } else if old_t && !new_t {
+                d.delete_path(path)?;
+            }
+        }
+        if let Some(d) = &mut self.all_dirs {
+            if old.is_none() && new.is_some() {
+                d.add_path(path)?;
+            } else if old.is_some() && new.is_none() {
+                d.delete_path(path)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Replaces (or removes, with `None`) the entry of `path`, updating the
+    /// directory multisets first so a bad path leaves the map unchanged.
+    fn store(&mut self, path: &[u8], new: Option<DirstateEntry>) -> Result<(), DirstateError> {
+        let old = self.entries.get(path).copied();
+        let new = new.filter(|e| e.any_tracked());
+        self.update_dirs(path, old.as_ref(), new.as_ref())?;
+        match new {
+            Some(e) => {
+                self.entries.insert(path, e)?;
+            }
+            None => {
+                self.entries.remove(path);
+            }
+        }
+        Ok(())
+    }
+
+    /// `dirstatemap.set_tracked`: true when the file was not tracked before.
+    pub fn set_tracked(&mut self, path: &[u8]) -> Result<bool, DirstateError> {
+        match self.get(path) {
+            None => {
+                self.store(
+                    path,
+                    Some(DirstateEntry::new(
+                        true, false, false, None, None, None, None,
+                    )),
+                )?;
+                Ok(true)
+            }
+            Some(mut e) if !e.tracked() => {
+                e.set_tracked();
+                self.store(path, Some(e))?;
+                Ok(true)
+            }
+            Some(mut e) => {
+                e.set_possibly_dirty();
+                self.store(path, Some(e))?;
+                Ok(false)
+            }
+        }
+    }
+
+    /// `dirstatemap.set_untracked`: false only when there was no entry (an
+    /// already removed entry still answers true, as in Python).
+    pub fn set_untracked(&mut self, path: &[u8]) -> Result<bool, DirstateError> {
+        let Some(mut e) = self.get(path) else {
+            return Ok(false);
+        };
+        let keep_copy = e.p2_info();
+        e.set_untracked();
+        self.store(path, Some(e))?;
+        if !keep_copy {
+            self.copies.remove(path);
+        }
+        Ok(true)
+    }
+
+    /// `dirstatemap.set_clean`: records the file clean (size masked to 31
+    /// bits) and forgets its copy source. Missing entry: `NoSuchEntry`
+    /// (Python's KeyError).
+    pub fn set_clean(
+        &mut self,
+        path: &[u8],
+        mode: u32,
+        size: u32,
+        mtime: TruncatedTimestamp,
+    ) -> Result<(), DirstateError> {
+        let Some(mut e) = self.get(path) else {
+            return Err(DirstateError::NoSuchEntry(path.to_vec()));
+        };
+        e.set_clean(mode, size & 0x7FFF_FFFF, mtime);
+        self.store(path, Some(e))?;
+        self.copies.remove(path);
+        Ok(())
+    }
+
+    /// `dirstatemap.set_possibly_dirty`. Missing entry: `NoSuchEntry`.
+    pub fn set_possibly_dirty(&mut self, path: &[u8]) -> Result<(), DirstateError> {
+        match self.entries.get_mut(path) {
+            Some(e) => {
+                e.set_possibly_dirty();
+                Ok(())
+            }
+            None => Err(DirstateError::NoSuchEntry(path.to_vec())),
+        }
+    }
+
+    /// `dirstatemap.reset_state`: replaces the entry with a fresh one built
+    /// from these flags (dropping fallback bits and the copy source), or
+    /// removes it when tracked nowhere.
+    pub fn reset_state(
+        &mut self,
+        path: &[u8],
+        wc_tracked: bool,
+        p1_tracked: bool,
+        p2_info: bool,
+        has_meaningful_mtime: bool,
+        parent_file_data: Option<(u32, u32, Option<TruncatedTimestamp>)>,
+    ) -> Result<(), DirstateError> {
+        let new = (wc_tracked || p1_tracked || p2_info).then(|| {
+            DirstateEntry::from_item_args(
+                wc_tracked,
+                p1_tracked,
+                p2_info,
+                true,
+                has_meaningful_mtime,
+                parent_file_data,
+                None,
+                None,
+            )
+        });
+        self.store(path, new)?;
+        self.copies.remove(path);
+        Ok(())
+    }
+
+    /// `setparents(..., fold_p2=True)`: drops merge data of every entry that
+    /// has it (and is tracked), returning the copies removed on the way.
+    pub fn setparents_fixup(&mut self) -> Result<Vec<(Vec<u8>, Vec<u8>)>, DirstateError> {
+        let copies = &mut self.copies;
+        let mut dropped = Vec::new();
+        self.entries.for_each_mut(|path, e| {
+            if e.p2_info() {
+                if let Some(source) = copies.remove(path) {
+                    if !source.is_empty() {
+                        dropped.push((path.to_vec(), source.into_vec()));
+                    }
+                }
+                e.drop_merge_data();
+            }
+        });
+        Ok(dropped)
+    }
+
+    /// Forgets every entry, copy and cached directory (`dirstatemap.clear`).
+    /// The v2 origin is kept: its bytes simply all become unreachable.
+    pub fn clear(&mut self) {
+        self.entries.clear();
+        self.copies.clear();
+        self.tracked_dirs = None;
+        self.all_dirs = None;
+        self.dir_cache.clear();
+    }
+
+    /// dirstate-v1 bytes, identical to the C `pack_dirstate` for the same
+    /// dict contents and order.
+    pub fn pack_v1(&self, parents: &Parents) -> Result<Vec<u8>, DirstateError> {
+        let mut size = v1::PARENTS_SIZE;
+        for (path, _) in self.iter() {
+            size += v1::HEADER_SIZE + path.len();
+            if let Some(c) = self.copies.get(path) {
+                size += c.len() + 1;
+            }
+        }
+        let mut out = Vec::with_capacity(size);
+        out.extend_from_slice(&parents.0);
+        out.extend_from_slice(&parents.1);
+        for (path, e) in self.iter() {
+            v1::write_record(&mut out, path, self.copies.get(path).map(|c| &**c), e)?;
+        }
+        Ok(out)
+    }
+
+    /// dirstate-v2 data. `write_mode`: 0 auto, 1 force-new, 2 force-append
+    /// (`dirstatemap.WRITE_MODE_*`). Returns (bytes to write, tree metadata,
+    /// whether the bytes are to be appended at the old `data_size`).
+    pub fn pack_v2(&self, write_mode: u8) -> Result<(Vec<u8>, Vec<u8>, bool), DirstateError> {
+        super::v2::write::write(self, write_mode)
+    }
+
+    fn tracked_dirs_built(&mut self) -> Result<&mut DirsMultiset, DirstateError> {
+        if self.tracked_dirs.is_none() {
+            let d = DirsMultiset::from_paths(
+                self.entries
+                    .iter()
+                    .filter(|(_, e)| e.tracked())
+                    .map(|(p, _)| p),
+            )?;
+            self.tracked_dirs = Some(d);
+        }
+        Ok(self.tracked_dirs.get_or_insert_with(DirsMultiset::default))
+    }
+
+    fn all_dirs_built(&mut self) -> Result<&mut DirsMultiset, DirstateError> {
+        if self.all_dirs.is_none() {
+            let d = DirsMultiset::from_paths(self.entries.iter().map(|(p, _)| p))?;
+            self.all_dirs = Some(d);
+        }
+        Ok(self.all_dirs.get_or_insert_with(DirsMultiset::default))
+    }
+
+    /// Whether some file tracked in the working copy lives under `dir`.
+    pub fn has_tracked_dir(&mut self, dir: &[u8]) -> Result<bool, DirstateError> {
+        Ok(self.tracked_dirs_built()?.contains(dir))
+    }
+
+    /// Whether some entry (tracked or removed) lives under `dir`.
+    pub fn has_dir(&mut self, dir: &[u8]) -> Result<bool, DirstateError> {
+        Ok(self.all_dirs_built()?.contains(dir))
+    }
+
+    /// Directories containing tracked files (for `dirfoldmap`).
+    pub fn tracked_dirs(&mut self) -> Result<DirsIter<'_>, DirstateError> {
+        Ok(self.tracked_dirs_built()?.iter())
+    }
+
+    /// `debug_iter(all)`, sorted by path: entries with their v1 tuple, and with
+    /// `all` also the tree's directory nodes (state `b' '`, mode 0, size -1,
+    /// mtime the cached directory seconds or -1).
+    pub fn debug_iter(&self, all: bool) -> std::vec::IntoIter<(Cow<'_, [u8]>, DebugTuple)> {
+        let mut out: Vec<(Cow<'_, [u8]>, DebugTuple)> = self
+            .iter()
+            .map(|(p, e)| {
+                (
+                    Cow::Borrowed(p),
+                    (e.state(), e.v1_mode(), e.v1_size(), e.v1_mtime()),
+                )
+            })
+            .collect();
+        if all {
+            let mut dirs: FxHashMap<&[u8], ()> = FxHashMap::default();
+            for (p, _) in self.iter() {
+                for d in ancestors(p) {
+                    if dirs.insert(d, ()).is_some() {
+                        break;
+                    }
+                }
+            }
+            for d in self.dir_cache.keys() {
+                dirs.insert(d, ());
+                for a in ancestors(d) {
+                    dirs.insert(a, ());
+                }
+            }
+            for d in dirs.into_keys() {
+                if self.contains_key(d) {
+                    continue;
+                }
+                let mtime = self
+                    .dir_cache
+                    .get(d)
+                    .map_or(-1, |c| c.mtime.truncated_seconds() as i32);
+                out.push((Cow::Borrowed(d), (b' ', 0, -1, mtime)));
+            }
+        }
+        out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        out.into_iter()
+    }
+
+    /// All entries sorted by path bytes: a directory's subtree is then the
+    /// contiguous range of paths starting with "dir/" (the status walk relies
+    /// on this).
+    pub fn sorted_entries(&self) -> Vec<(&[u8], &DirstateEntry)> {
+        let mut v: Vec<_> = self.iter().collect();
+        v.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        v
+    }
+
+    /// The v2 directory cache of `dir` (always `None` for a v1 map).
+    pub fn cached_directory(&self, dir: &[u8]) -> Option<CachedDirectory> {
+        self.dir_cache.get(dir).copied()
+    }
+
+    /// Records (or forgets) a directory's cache; written by `pack_v2` only.
+    pub fn set_cached_directory(&mut self, dir: &[u8], c: Option<CachedDirectory>) {
+        match c {
+            Some(c) => {
+                self.dir_cache.insert(dir.into(), c);
+            }
+            None => {
+                self.dir_cache.remove(dir);
+            }
+        }
+    }
+
+    /// SHA-1 of the ignore patterns the directory cache was computed with.
+    pub fn ignore_patterns_hash(&self) -> [u8; 20] {
+        self.ignore_patterns_hash
+    }
+
+    /// Records the ignore patterns hash to write in the tree metadata.
+    pub fn set_ignore_patterns_hash(&mut self, h: [u8; 20]) {
+        self.ignore_patterns_hash = h;
+    }
+
+    /// The data-file id this map was read from (dirstate-v2), if any.
+    pub fn v2_uuid(&self) -> Option<&[u8]> {
+        self.origin.as_ref().map(|o| &*o.uuid)
+    }
+}

@@ -1,0 +1,49 @@
+//! The bytes a dirstate-v2 map was read from.
+
+use std::ops::Deref;
+
+/// The bytes behind a v2 map. Kept alive for the map's lifetime so that an
+/// append-mode write knows what it appends to, without copying them: the
+/// binding passes a Python-owned buffer as [`OnDiskBytes::Shared`], native
+/// users (benches) an mmap.
+pub enum OnDiskBytes {
+    /// A memory-mapped data file.
+    Mmap(memmap2::Mmap),
+    /// Bytes owned by Rust.
+    Owned(Vec<u8>),
+    /// Bytes owned by someone else (a Python `bytes` object), exposed as a slice.
+    Shared(Box<dyn Deref<Target = [u8]> + Send + Sync>),
+}
+
+impl OnDiskBytes {
+    /// Maps a data file read-only. The file must not be truncated while the
+    /// map lives; Mercurial never rewrites a data file in place except to
+    /// append past `data_size`, which readers ignore.
+    pub fn map_file(path: &std::path::Path) -> std::io::Result<Self> {
+        let file = std::fs::File::open(path)?;
+        if file.metadata()?.len() == 0 {
+            return Ok(Self::Owned(Vec::new()));
+        }
+        // SAFETY: see above; the mapping is read-only and Mercurial only
+        // appends to data files.
+        let map = unsafe { memmap2::Mmap::map(&file)? };
+        Ok(Self::Mmap(map))
+    }
+}
+
+impl Deref for OnDiskBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Self::Mmap(m) => m,
+            Self::Owned(v) => v,
+            Self::Shared(b) => b,
+        }
+    }
+}
+
+impl std::fmt::Debug for OnDiskBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "OnDiskBytes({} bytes)", self.len())
+    }
+}
