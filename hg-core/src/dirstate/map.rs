@@ -483,6 +483,11 @@ impl DirstateMap {
         self.ignore_patterns_hash = h;
     }
 
+    /// The bytes this map was read from (dirstate-v2, up to `data_size`).
+    pub fn on_disk_data(&self) -> Option<&[u8]> {
+        self.origin.as_ref().map(|o| &o.data[..o.data_size])
+    }
+
     /// The data-file id this map was read from (dirstate-v2), if any.
     pub fn v2_uuid(&self) -> Option<&[u8]> {
         self.origin.as_ref().map(|o| &*o.uuid)

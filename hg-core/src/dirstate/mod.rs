@@ -25,6 +25,7 @@
 //!   to removed), upstream Rust is exact too.
 
 pub mod dirs;
+pub mod docket;
 pub mod entry;
 pub mod error;
 mod fxhash;
@@ -36,6 +37,7 @@ pub mod v1;
 pub mod v2;
 
 pub use dirs::{DirsIter, DirsMultiset};
+pub use docket::Docket;
 pub use entry::{DirstateEntry, AMBIGUOUS_TIME, FROM_P2, NONNORMAL};
 pub use error::DirstateError;
 pub use map::{CachedDirectory, CopyMapIter, DebugTuple, DirstateMap, DirstateMapIter, Parents};

@@ -1,15 +1,182 @@
-//! Reading a dirstate-v2 tree into a [`DirstateMap`].
+//! Reading a dirstate-v2 tree into a [`DirstateMap`], bounds-checked: every
+//! offset, length and count is validated against `data_size`, and the number
+//! of nodes visited is bounded so cyclic "trees" are reported, not looped on.
 
-use crate::dirstate::{DirstateError, DirstateMap, OnDiskBytes};
+use super::{TreeMetadata, NODE_SIZE};
+use crate::dirstate::entry::v2_flags::*;
+use crate::dirstate::map::{CachedDirectory, V2Origin};
+use crate::dirstate::table::EntryTable;
+use crate::dirstate::timestamp::TruncatedTimestamp;
+use crate::dirstate::{DirstateEntry, DirstateError, DirstateMap, OnDiskBytes};
 
-/// Placeholder until the reader lands.
+/// A node's fields, as decoded (no validation beyond reading 44 bytes).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RawNode {
+    pub path_start: u32,
+    pub path_len: u16,
+    pub copy_start: u32,
+    pub copy_len: u16,
+    pub children_start: u32,
+    pub children_count: u32,
+    pub flags: u16,
+    pub size: u32,
+    pub mtime_s: u32,
+    pub mtime_ns: u32,
+}
+
+fn corrupted(what: impl Into<String>) -> DirstateError {
+    DirstateError::Corrupted(what.into())
+}
+
+impl RawNode {
+    fn parse(b: &[u8]) -> Self {
+        let u32_at = |at: usize| u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
+        let u16_at = |at: usize| u16::from_be_bytes([b[at], b[at + 1]]);
+        Self {
+            path_start: u32_at(0),
+            path_len: u16_at(4),
+            copy_start: u32_at(8),
+            copy_len: u16_at(12),
+            children_start: u32_at(14),
+            children_count: u32_at(18),
+            flags: u16_at(30),
+            size: u32_at(32),
+            mtime_s: u32_at(36),
+            mtime_ns: u32_at(40),
+        }
+    }
+}
+
+fn slice(
+    data: &[u8],
+    start: u32,
+    len: usize,
+    what: &str,
+) -> Result<std::ops::Range<usize>, DirstateError> {
+    let start = start as usize;
+    match start.checked_add(len) {
+        Some(end) if end <= data.len() => Ok(start..end),
+        _ => Err(corrupted(format!(
+            "{what} at {start}+{len} past end of data ({})",
+            data.len()
+        ))),
+    }
+}
+
+fn children_range(
+    data: &[u8],
+    start: u32,
+    count: u32,
+) -> Result<std::ops::Range<usize>, DirstateError> {
+    let len = (count as usize)
+        .checked_mul(NODE_SIZE)
+        .ok_or_else(|| corrupted("child node count overflows"))?;
+    slice(data, start, len, "child nodes")
+}
+
+/// Calls `f` on every node of the tree in post-order (children before their
+/// parent, siblings in file order), which is the order in which Mercurial's
+/// Python reader fills its dict.
+pub(crate) fn walk(
+    data: &[u8],
+    meta: &TreeMetadata,
+    mut f: impl FnMut(&RawNode) -> Result<(), DirstateError>,
+) -> Result<(), DirstateError> {
+    struct Frame {
+        next: usize,
+        end: usize,
+        owner: Option<RawNode>,
+    }
+    // Each node occupies 44 bytes, so a well-formed tree has at most this many
+    // node visits; more means nodes are reachable twice (a cycle or sharing).
+    let mut budget = data.len() / NODE_SIZE;
+    let root = children_range(data, meta.root_start, meta.root_count)?;
+    let mut stack = vec![Frame {
+        next: root.start,
+        end: root.end,
+        owner: None,
+    }];
+    while let Some(top) = stack.last_mut() {
+        if top.next < top.end {
+            let node = RawNode::parse(&data[top.next..top.next + NODE_SIZE]);
+            top.next += NODE_SIZE;
+            budget = budget
+                .checked_sub(1)
+                .ok_or_else(|| corrupted("more nodes reachable than the data file holds"))?;
+            if node.children_count > 0 {
+                let r = children_range(data, node.children_start, node.children_count)?;
+                stack.push(Frame {
+                    next: r.start,
+                    end: r.end,
+                    owner: Some(node),
+                });
+            } else {
+                f(&node)?;
+            }
+        } else {
+            let done = stack.pop().and_then(|fr| fr.owner);
+            if let Some(node) = done {
+                f(&node)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Builds a map from a data file and the docket's metadata; see
+/// [`DirstateMap::new_v2`].
 pub(crate) fn read(
-    _data: OnDiskBytes,
-    _data_size: usize,
-    _metadata: &[u8],
-    _uuid: &[u8],
+    on_disk: OnDiskBytes,
+    data_size: usize,
+    metadata: &[u8],
+    uuid: &[u8],
 ) -> Result<DirstateMap, DirstateError> {
-    Err(DirstateError::Corrupted(
-        "dirstate-v2 reading not implemented yet".into(),
-    ))
+    let meta = TreeMetadata::parse(metadata)?;
+    if data_size > on_disk.len() {
+        return Err(corrupted(format!(
+            "data file is {} bytes, docket says {data_size}",
+            on_disk.len()
+        )));
+    }
+    let data = &on_disk[..data_size];
+    let mut map = DirstateMap::new_empty();
+    let expected = (meta.nodes_with_entry as usize).min(data.len() / NODE_SIZE);
+    map.entries = EntryTable::with_capacity(expected, expected * 32);
+    walk(data, &meta, |node| {
+        let path = &data[slice(data, node.path_start, node.path_len as usize, "path")?];
+        let tracked_bits = WDIR_TRACKED | P1_TRACKED | P2_INFO;
+        if node.flags & tracked_bits != 0 {
+            let entry =
+                DirstateEntry::from_v2_data(node.flags, node.size, node.mtime_s, node.mtime_ns);
+            if node.copy_start != 0 {
+                let copy =
+                    &data[slice(data, node.copy_start, node.copy_len as usize, "copy source")?];
+                map.copies.insert(path.into(), copy.into());
+            }
+            map.entries.insert(path, entry)?;
+        } else if node.flags & DIRECTORY != 0 && node.flags & HAS_MTIME != 0 {
+            let mtime = TruncatedTimestamp::from_raw(
+                node.mtime_s,
+                node.mtime_ns,
+                node.flags & MTIME_SECOND_AMBIGUOUS != 0,
+            );
+            map.dir_cache.insert(
+                path.into(),
+                CachedDirectory {
+                    mtime,
+                    all_unknown_recorded: node.flags & ALL_UNKNOWN_RECORDED != 0,
+                    all_ignored_recorded: node.flags & ALL_IGNORED_RECORDED != 0,
+                },
+            );
+        }
+        Ok(())
+    })?;
+    map.ignore_patterns_hash = meta.ignore_patterns_hash;
+    map.origin = Some(V2Origin {
+        data: on_disk,
+        data_size,
+        unreachable_bytes: meta.unreachable_bytes,
+        uuid: uuid.to_vec(),
+    });
+    Ok(map)
 }
