@@ -1,0 +1,88 @@
+//! What a status run returns: Mercurial's lists plus the facts the caller
+//! needs to keep the dirstate's v2 directory cache up to date.
+
+use crate::dirstate::CachedDirectory;
+
+use super::fs::strerror;
+
+/// Why an explicitly named path (or a directory the walk had to read) is
+/// reported through `match.bad`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BadReason {
+    /// An OS error, reported with its `strerror` text like Python does.
+    OsError(i32),
+    /// A directory the walk could not list (Mercurial warns with the path
+    /// relative to the current directory, unlike explicit paths).
+    Unreadable(i32),
+    /// An explicit path of a type Mercurial cannot track; the value is its
+    /// `S_IFMT` bits.
+    BadType(u32),
+}
+
+impl BadReason {
+    /// The message Mercurial passes to `match.bad` for this reason.
+    pub fn message(&self) -> String {
+        match *self {
+            BadReason::OsError(errno) | BadReason::Unreadable(errno) => strerror(errno),
+            BadReason::BadType(kind) => {
+                let name = match kind {
+                    libc::S_IFCHR => "character device",
+                    libc::S_IFBLK => "block device",
+                    libc::S_IFIFO => "fifo",
+                    libc::S_IFSOCK => "socket",
+                    libc::S_IFDIR => "directory",
+                    _ => "unknown",
+                };
+                format!("unsupported file type (type is {name})")
+            }
+        }
+    }
+}
+
+/// Work counters, so that tests (and benchmarks) can prove what the walk did
+/// not do, e.g. that a cached directory was not read again.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Directories whose entries were listed with `readdir`.
+    pub dirs_read: usize,
+    /// `fstatat` calls on entries.
+    pub entries_stated: usize,
+    /// Directories answered from the dirstate-v2 directory cache.
+    pub dirs_from_cache: usize,
+}
+
+/// The result of [`super::status`]: the lists of `dirstate._rust_status`'s
+/// 12-tuple (unsorted; Mercurial sorts them itself) and cache bookkeeping.
+///
+/// Tracked paths borrow from the dirstate map; paths that only exist on disk
+/// are owned.
+#[derive(Debug, Default)]
+pub struct StatusOutcome<'a> {
+    /// Possibly modified: contents must be compared to be sure.
+    pub lookup: Vec<&'a [u8]>,
+    /// Certainly modified.
+    pub modified: Vec<&'a [u8]>,
+    /// Added.
+    pub added: Vec<&'a [u8]>,
+    /// Marked removed.
+    pub removed: Vec<&'a [u8]>,
+    /// Tracked but missing on disk.
+    pub deleted: Vec<&'a [u8]>,
+    /// Clean (only filled when asked for).
+    pub clean: Vec<&'a [u8]>,
+    /// Ignored files (only when asked for).
+    pub ignored: Vec<Vec<u8>>,
+    /// Unknown files (only when asked for).
+    pub unknown: Vec<Vec<u8>>,
+    /// Paths for `match.bad`, with the reason.
+    pub bad: Vec<(Vec<u8>, BadReason)>,
+    /// Directories the walk traversed, for `match.traversedir`.
+    pub traversed: Vec<Vec<u8>>,
+    /// Directory-cache changes to apply to the map (`None` = forget).
+    pub cache_updates: Vec<(Vec<u8>, Option<CachedDirectory>)>,
+    /// Whether the dirstate must be written back (cache or ignore hash
+    /// changed).
+    pub dirty: bool,
+    /// What the walk did.
+    pub counters: Counters,
+}

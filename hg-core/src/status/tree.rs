@@ -1,0 +1,139 @@
+//! Views of the sorted dirstate as a tree: the children of one directory.
+//!
+//! In a list of paths sorted by bytes, everything under `dir/` is one
+//! contiguous range, so a directory's subtree is a sub-slice and no tree has
+//! to be built (or allocated) up front.
+
+use crate::dirstate::DirstateEntry;
+
+/// One sorted dirstate entry.
+pub type Item<'a> = (&'a [u8], &'a DirstateEntry);
+
+/// A name directly under a directory, as the dirstate knows it: a file
+/// entry, a subdirectory holding entries, or (rarely) both.
+#[derive(Clone, Copy, Debug)]
+pub struct Child<'s, 'a> {
+    /// The path component.
+    pub name: &'a [u8],
+    /// The entry for `dir/name` itself.
+    pub file: Option<&'s Item<'a>>,
+    /// Entries under `dir/name/`.
+    pub sub: &'s [Item<'a>],
+}
+
+/// The dirstate children of the directory whose subtree is `slice`, every
+/// path of which starts with `prefix_len` bytes of `dir/` (0 at the root).
+/// Sorted by name, a file and a subdirectory of the same name merged.
+pub fn children<'s, 'a>(slice: &'s [Item<'a>], prefix_len: usize) -> Vec<Child<'s, 'a>> {
+    let mut out: Vec<Child<'s, 'a>> = Vec::new();
+    let mut i = 0;
+    while i < slice.len() {
+        let path = slice[i].0;
+        let rest = path.get(prefix_len..).unwrap_or(b"");
+        match rest.iter().position(|&b| b == b'/') {
+            None => {
+                out.push(Child {
+                    name: rest,
+                    file: Some(&slice[i]),
+                    sub: &[],
+                });
+                i += 1;
+            }
+            Some(k) => {
+                let head = &path[..prefix_len + k + 1];
+                let len = slice[i..]
+                    .iter()
+                    .take_while(|(p, _)| p.starts_with(head))
+                    .count();
+                out.push(Child {
+                    name: &rest[..k],
+                    file: None,
+                    sub: &slice[i..i + len],
+                });
+                i += len;
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        a.name
+            .cmp(b.name)
+            .then(a.file.is_none().cmp(&b.file.is_none()))
+    });
+    // merge a file and a subdirectory of the same name
+    let mut merged: Vec<Child<'s, 'a>> = Vec::with_capacity(out.len());
+    for c in out {
+        match merged.last_mut() {
+            Some(last) if last.name == c.name => {
+                if last.file.is_none() {
+                    last.file = c.file;
+                }
+                if last.sub.is_empty() {
+                    last.sub = c.sub;
+                }
+            }
+            _ => merged.push(c),
+        }
+    }
+    merged
+}
+
+/// The sub-slice of entries under directory `dir` (`b""` = everything).
+pub fn subtree<'s, 'a>(all: &'s [Item<'a>], dir: &[u8]) -> &'s [Item<'a>] {
+    if dir.is_empty() {
+        return all;
+    }
+    let mut prefix = Vec::with_capacity(dir.len() + 1);
+    prefix.extend_from_slice(dir);
+    prefix.push(b'/');
+    let start = all.partition_point(|(p, _)| *p < prefix.as_slice());
+    let len = all[start..]
+        .iter()
+        .take_while(|(p, _)| p.starts_with(&prefix))
+        .count();
+    &all[start..start + len]
+}
+
+/// Binary search for an exact path.
+pub fn find<'s, 'a>(all: &'s [Item<'a>], path: &[u8]) -> Option<&'s Item<'a>> {
+    all.binary_search_by(|(p, _)| (*p).cmp(path))
+        .ok()
+        .map(|i| &all[i])
+}
+
+/// Joins a directory and a name with `/` (no separator at the root).
+pub fn join(dir: &[u8], name: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(dir.len() + 1 + name.len());
+    if !dir.is_empty() {
+        v.extend_from_slice(dir);
+        v.push(b'/');
+    }
+    v.extend_from_slice(name);
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn children_and_subtree() {
+        let e = DirstateEntry::new(true, true, false, None, None, None, None);
+        let paths: Vec<&[u8]> = vec![b"a", b"a.b", b"a/x", b"a/y/z", b"a0", b"b/c"];
+        let items: Vec<Item> = paths.iter().map(|p| (*p, &e)).collect();
+        let ch = children(&items, 0);
+        let names: Vec<&[u8]> = ch.iter().map(|c| c.name).collect();
+        assert_eq!(names, vec![&b"a"[..], b"a.b", b"a0", b"b"]);
+        assert!(ch[0].file.is_some());
+        assert_eq!(ch[0].sub.len(), 2);
+        assert_eq!(ch[3].sub.len(), 1);
+        let sub = subtree(&items, b"a");
+        assert_eq!(sub.len(), 2);
+        let ch = children(sub, 2);
+        let names: Vec<&[u8]> = ch.iter().map(|c| c.name).collect();
+        assert_eq!(names, vec![&b"x"[..], b"y"]);
+        assert!(find(&items, b"a0").is_some());
+        assert!(find(&items, b"a1").is_none());
+        assert_eq!(join(b"", b"x"), b"x");
+        assert_eq!(join(b"d", b"x"), b"d/x");
+    }
+}
