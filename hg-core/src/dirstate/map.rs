@@ -15,6 +15,9 @@ use super::v1;
 /// Parent changeset ids, 20 bytes each.
 pub type Parents = ([u8; 20], [u8; 20]);
 
+/// `(dest, source)` copies, as returned by `setparents_fixup`.
+pub type CopyPairs = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// `(state, mode, size, mtime)` as `hg debugdirstate` shows it.
 pub type DebugTuple = (u8, i32, i32, i32);
 
@@ -31,13 +34,54 @@ pub struct CachedDirectory {
     pub all_ignored_recorded: bool,
 }
 
-/// Where a map loaded from dirstate-v2 came from, needed to append to it.
+/// A directory's child-node block in the data file the map was read from.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct OldBlock {
+    pub(crate) start: u32,
+    pub(crate) count: u32,
+    pub(crate) descendants_with_entry: u32,
+    pub(crate) tracked_descendants: u32,
+}
+
+/// Where a map loaded from dirstate-v2 came from, needed to append to it:
+/// the bytes, the child blocks of every directory (root included, key ""),
+/// and which directories had something change below them since loading
+/// (their blocks cannot be reused by an append).
 #[derive(Debug)]
 pub(crate) struct V2Origin {
     pub(crate) data: OnDiskBytes,
     pub(crate) data_size: usize,
     pub(crate) unreachable_bytes: u32,
     pub(crate) uuid: Vec<u8>,
+    pub(crate) old_blocks: FxHashMap<Box<[u8]>, OldBlock>,
+    pub(crate) dirty: FxHashMap<Box<[u8]>, ()>,
+    /// Everything changed (after `clear`): no block is reusable.
+    pub(crate) all_dirty: bool,
+}
+
+impl V2Origin {
+    /// Records that the node at `path` changed: the child blocks of all its
+    /// ancestors (root included) must be rewritten. Ancestors of a dirty
+    /// directory are always dirty, so the walk stops at the first known one.
+    pub(crate) fn mark(&mut self, path: &[u8]) {
+        if self.all_dirty {
+            return;
+        }
+        for d in ancestors(path).chain(std::iter::once(&b""[..])) {
+            if self.dirty.contains_key(d) {
+                return;
+            }
+            self.dirty.insert(d.into(), ());
+        }
+    }
+
+    /// Whether `dir`'s old child block still describes its subtree.
+    pub(crate) fn reusable(&self, dir: &[u8]) -> Option<OldBlock> {
+        if self.all_dirty || self.dirty.contains_key(dir) {
+            return None;
+        }
+        self.old_blocks.get(dir).copied()
+    }
 }
 
 /// The dirstate in memory: entries in dict order (see `table`), copy sources,
@@ -153,6 +197,7 @@ impl DirstateMap {
         dest: &[u8],
         source: &[u8],
     ) -> Result<Option<Vec<u8>>, DirstateError> {
+        self.mark_changed(dest);
         Ok(self
             .copies
             .insert(dest.into(), source.into())
@@ -161,6 +206,9 @@ impl DirstateMap {
 
     /// `copymap.pop(dest, None)`.
     pub fn copy_map_remove(&mut self, dest: &[u8]) -> Result<Option<Vec<u8>>, DirstateError> {
+        if self.copies.contains_key(dest) {
+            self.mark_changed(dest);
+        }
         Ok(self.copies.remove(dest).map(Vec::from))
     }
 
@@ -204,6 +252,9 @@ impl DirstateMap {
         let old = self.entries.get(path).copied();
         let new = new.filter(|e| e.any_tracked());
         self.update_dirs(path, old.as_ref(), new.as_ref())?;
+        if old != new {
+            self.mark_changed(path);
+        }
         match new {
             Some(e) => {
                 self.entries.insert(path, e)?;
@@ -278,7 +329,11 @@ impl DirstateMap {
     pub fn set_possibly_dirty(&mut self, path: &[u8]) -> Result<(), DirstateError> {
         match self.entries.get_mut(path) {
             Some(e) => {
+                let before = *e;
                 e.set_possibly_dirty();
+                if *e != before {
+                    self.mark_changed(path);
+                }
                 Ok(())
             }
             None => Err(DirstateError::NoSuchEntry(path.to_vec())),
@@ -316,8 +371,9 @@ impl DirstateMap {
 
     /// `setparents(..., fold_p2=True)`: drops merge data of every entry that
     /// has it (and is tracked), returning the copies removed on the way.
-    pub fn setparents_fixup(&mut self) -> Result<Vec<(Vec<u8>, Vec<u8>)>, DirstateError> {
+    pub fn setparents_fixup(&mut self) -> Result<CopyPairs, DirstateError> {
         let copies = &mut self.copies;
+        let origin = &mut self.origin;
         let mut dropped = Vec::new();
         self.entries.for_each_mut(|path, e| {
             if e.p2_info() {
@@ -327,6 +383,9 @@ impl DirstateMap {
                     }
                 }
                 e.drop_merge_data();
+                if let Some(o) = origin.as_mut() {
+                    o.mark(path);
+                }
             }
         });
         Ok(dropped)
@@ -340,6 +399,16 @@ impl DirstateMap {
         self.tracked_dirs = None;
         self.all_dirs = None;
         self.dir_cache.clear();
+        if let Some(o) = &mut self.origin {
+            o.all_dirty = true;
+        }
+    }
+
+    /// Notes a change of the node at `path` for append-mode writes.
+    fn mark_changed(&mut self, path: &[u8]) {
+        if let Some(o) = &mut self.origin {
+            o.mark(path);
+        }
     }
 
     /// dirstate-v1 bytes, identical to the C `pack_dirstate` for the same
@@ -463,6 +532,9 @@ impl DirstateMap {
 
     /// Records (or forgets) a directory's cache; written by `pack_v2` only.
     pub fn set_cached_directory(&mut self, dir: &[u8], c: Option<CachedDirectory>) {
+        if self.dir_cache.get(dir) != c.as_ref() {
+            self.mark_changed(dir);
+        }
         match c {
             Some(c) => {
                 self.dir_cache.insert(dir.into(), c);

@@ -19,6 +19,14 @@
 //! - `DirstateEntry` equals DirstateItem semantically; the only byte-level
 //!   difference from the C type is that a dropped mtime also drops its
 //!   "second ambiguous" bit (C keeps a stale bit in v2 flags, unobservable).
+//! - `DirstateEntry::set_clean` keeps p2_info and fallback bits, like
+//!   `pure/parsers.py` and upstream Rust; the C DirstateItem clears them.
+//! - dirstate-v2 writes: append mode references the old child block of every
+//!   directory with no change below it since loading, and counts replaced
+//!   blocks (nodes + their paths/copy sources) in `unreachable_bytes` exactly;
+//!   auto mode appends iff that count / old data size < 0.5 (upstream rule).
+//!   Copy sources of paths without an entry are not written (as in Python).
+//!   Reading ignores `data` past `data_size` and rejects any offset past it.
 //! - Directory multisets count exactly (tracked = wc-tracked entries, all =
 //!   every entry), i.e. what a freshly built `pathutil.dirs` gives; Python's
 //!   incremental bookkeeping has corner cases that drift (e.g. `reset_state`
@@ -40,7 +48,9 @@ pub use dirs::{DirsIter, DirsMultiset};
 pub use docket::Docket;
 pub use entry::{DirstateEntry, AMBIGUOUS_TIME, FROM_P2, NONNORMAL};
 pub use error::DirstateError;
-pub use map::{CachedDirectory, CopyMapIter, DebugTuple, DirstateMap, DirstateMapIter, Parents};
+pub use map::{
+    CachedDirectory, CopyMapIter, CopyPairs, DebugTuple, DirstateMap, DirstateMapIter, Parents,
+};
 pub use on_disk::OnDiskBytes;
 pub use table::TableIter;
 pub use timestamp::TruncatedTimestamp;

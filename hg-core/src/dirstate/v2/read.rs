@@ -4,7 +4,8 @@
 
 use super::{TreeMetadata, NODE_SIZE};
 use crate::dirstate::entry::v2_flags::*;
-use crate::dirstate::map::{CachedDirectory, V2Origin};
+use crate::dirstate::fxhash::FxHashMap;
+use crate::dirstate::map::{CachedDirectory, OldBlock, V2Origin};
 use crate::dirstate::table::EntryTable;
 use crate::dirstate::timestamp::TruncatedTimestamp;
 use crate::dirstate::{DirstateEntry, DirstateError, DirstateMap, OnDiskBytes};
@@ -18,6 +19,8 @@ pub(crate) struct RawNode {
     pub copy_len: u16,
     pub children_start: u32,
     pub children_count: u32,
+    pub descendants_with_entry: u32,
+    pub tracked_descendants: u32,
     pub flags: u16,
     pub size: u32,
     pub mtime_s: u32,
@@ -39,6 +42,8 @@ impl RawNode {
             copy_len: u16_at(12),
             children_start: u32_at(14),
             children_count: u32_at(18),
+            descendants_with_entry: u32_at(22),
+            tracked_descendants: u32_at(26),
             flags: u16_at(30),
             size: u32_at(32),
             mtime_s: u32_at(36),
@@ -76,11 +81,12 @@ fn children_range(
 
 /// Calls `f` on every node of the tree in post-order (children before their
 /// parent, siblings in file order), which is the order in which Mercurial's
-/// Python reader fills its dict.
+/// Python reader fills its dict. `f` also gets the node's depth (0 for root
+/// nodes).
 pub(crate) fn walk(
     data: &[u8],
     meta: &TreeMetadata,
-    mut f: impl FnMut(&RawNode) -> Result<(), DirstateError>,
+    mut f: impl FnMut(&RawNode, usize) -> Result<(), DirstateError>,
 ) -> Result<(), DirstateError> {
     struct Frame {
         next: usize,
@@ -111,12 +117,12 @@ pub(crate) fn walk(
                     owner: Some(node),
                 });
             } else {
-                f(&node)?;
+                f(&node, stack.len() - 1)?;
             }
         } else {
             let done = stack.pop().and_then(|fr| fr.owner);
             if let Some(node) = done {
-                f(&node)?;
+                f(&node, stack.len() - 1)?;
             }
         }
     }
@@ -142,8 +148,20 @@ pub(crate) fn read(
     let mut map = DirstateMap::new_empty();
     let expected = (meta.nodes_with_entry as usize).min(data.len() / NODE_SIZE);
     map.entries = EntryTable::with_capacity(expected, expected * 32);
-    walk(data, &meta, |node| {
+    let mut old_blocks: FxHashMap<Box<[u8]>, OldBlock> = FxHashMap::default();
+    walk(data, &meta, |node, _depth| {
         let path = &data[slice(data, node.path_start, node.path_len as usize, "path")?];
+        if node.children_count > 0 {
+            old_blocks.insert(
+                path.into(),
+                OldBlock {
+                    start: node.children_start,
+                    count: node.children_count,
+                    descendants_with_entry: node.descendants_with_entry,
+                    tracked_descendants: node.tracked_descendants,
+                },
+            );
+        }
         let tracked_bits = WDIR_TRACKED | P1_TRACKED | P2_INFO;
         if node.flags & tracked_bits != 0 {
             let entry =
@@ -172,11 +190,24 @@ pub(crate) fn read(
         Ok(())
     })?;
     map.ignore_patterns_hash = meta.ignore_patterns_hash;
+    old_blocks.insert(
+        Box::from(&b""[..]),
+        OldBlock {
+            start: meta.root_start,
+            count: meta.root_count,
+            // The root is not a node: its counts are never written.
+            descendants_with_entry: 0,
+            tracked_descendants: 0,
+        },
+    );
     map.origin = Some(V2Origin {
         data: on_disk,
         data_size,
         unreachable_bytes: meta.unreachable_bytes,
         uuid: uuid.to_vec(),
+        old_blocks,
+        dirty: FxHashMap::default(),
+        all_dirty: false,
     });
     Ok(map)
 }

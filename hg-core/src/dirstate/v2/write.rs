@@ -1,17 +1,18 @@
 //! Writing a [`DirstateMap`] as a dirstate-v2 tree.
 //!
-//! The whole tree is serialized in one pass over the node paths sorted
+//! The tree is serialized in one pass over the node paths sorted
 //! component-wise (siblings by base name, parents before children): a stack of
 //! open directories collects each directory's finished child nodes, and a
 //! directory's children are written as one contiguous block when the walk
 //! leaves it. Paths are written just before the node that owns them.
 //!
-//! Append mode writes the same tree after the existing `data_size` bytes, with
-//! offsets shifted accordingly; nothing of the old data is referenced, so all
-//! of it becomes unreachable. Auto mode appends only when the unreachable share
-//! of the resulting file would stay under
-//! [`ACCEPTABLE_UNREACHABLE_BYTES_RATIO`]; since nothing is reused that only
-//! happens when the old data is small compared to the new tree.
+//! Append mode writes after the existing `data_size` bytes and references the
+//! old child block of every directory whose subtree did not change since the
+//! map was loaded (the map tracks changed directories), so only changed
+//! directories, their ancestors and their nodes' paths are rewritten. The old
+//! blocks replaced this way (their nodes, paths and copy sources) are added to
+//! `unreachable_bytes`. As upstream, auto mode appends while that count stays
+//! under [`ACCEPTABLE_UNREACHABLE_BYTES_RATIO`] of the existing data size.
 
 use std::cmp::Ordering;
 
@@ -19,6 +20,7 @@ use super::{TreeMetadata, ACCEPTABLE_UNREACHABLE_BYTES_RATIO, NODE_SIZE};
 use crate::dirstate::dirs::ancestors;
 use crate::dirstate::entry::v2_flags::*;
 use crate::dirstate::fxhash::FxHashMap;
+use crate::dirstate::map::{OldBlock, V2Origin};
 use crate::dirstate::{DirstateEntry, DirstateError, DirstateMap};
 
 /// `dirstatemap.WRITE_MODE_AUTO`.
@@ -54,6 +56,8 @@ struct Frame<'a> {
     first_child: usize,
     descendants_with_entry: u32,
     tracked_descendants: u32,
+    /// Old child block referenced instead of writing children.
+    reused: Option<OldBlock>,
 }
 
 struct Writer<'a> {
@@ -64,8 +68,6 @@ struct Writer<'a> {
     /// Finished nodes waiting for their parent to write them as a block.
     pending: Vec<[u8; NODE_SIZE]>,
     frames: Vec<Frame<'a>>,
-    nodes_with_entry: u32,
-    nodes_with_copy_source: u32,
 }
 
 impl<'a> Writer<'a> {
@@ -73,7 +75,8 @@ impl<'a> Writer<'a> {
         u32::try_from(self.base + self.out.len()).map_err(|_| too_large("data file over 4 GiB"))
     }
 
-    /// Writes the children block of the top frame; returns (start, count).
+    /// Writes the finished nodes from `first` on as one block; returns
+    /// (start, count), (0, 0) when there are none.
     fn flush_children(&mut self, first: usize) -> Result<(u32, u32), DirstateError> {
         let count = self.pending.len() - first;
         if count == 0 {
@@ -88,10 +91,17 @@ impl<'a> Writer<'a> {
     }
 
     fn close_top(&mut self) -> Result<(), DirstateError> {
-        let Some(f) = self.frames.pop() else {
+        let Some(mut f) = self.frames.pop() else {
             return Ok(());
         };
-        let (children_start, children_count) = self.flush_children(f.first_child)?;
+        let (children_start, children_count) = match f.reused {
+            Some(b) => {
+                f.descendants_with_entry = b.descendants_with_entry;
+                f.tracked_descendants = b.tracked_descendants;
+                (b.start, b.count)
+            }
+            None => self.flush_children(f.first_child)?,
+        };
         let path_len =
             u16::try_from(f.path.len()).map_err(|_| too_large("path over 65535 bytes"))?;
         let path_start = self.offset()?;
@@ -100,13 +110,11 @@ impl<'a> Writer<'a> {
         let (mut copy_start, mut copy_len) = (0u32, 0u16);
         let (flags, size, mtime_s, mtime_ns) = match f.entry {
             Some(e) => {
-                self.nodes_with_entry += 1;
                 if let Some(c) = self.map.copies.get(f.path) {
                     copy_len = u16::try_from(c.len())
                         .map_err(|_| too_large("copy source over 65535 bytes"))?;
                     copy_start = self.offset()?;
                     self.out.extend_from_slice(c);
-                    self.nodes_with_copy_source += 1;
                 }
                 e.v2_data()
             }
@@ -143,10 +151,14 @@ impl<'a> Writer<'a> {
         node[40..44].copy_from_slice(&mtime_ns.to_be_bytes());
         self.pending.push(node);
         if let Some(parent) = self.frames.last_mut() {
-            parent.descendants_with_entry +=
-                f.descendants_with_entry + u32::from(f.entry.is_some());
-            parent.tracked_descendants +=
-                f.tracked_descendants + u32::from(f.entry.is_some_and(|e| e.tracked()));
+            let has_entry = u32::from(f.entry.is_some());
+            let tracked = u32::from(f.entry.is_some_and(|e| e.tracked()));
+            parent.descendants_with_entry = parent
+                .descendants_with_entry
+                .saturating_add(f.descendants_with_entry.saturating_add(has_entry));
+            parent.tracked_descendants = parent
+                .tracked_descendants
+                .saturating_add(f.tracked_descendants.saturating_add(tracked));
         }
         Ok(())
     }
@@ -157,11 +169,58 @@ fn is_below(path: &[u8], dir: &[u8]) -> bool {
     dir.is_empty() || (path.len() > dir.len() && path.starts_with(dir) && path[dir.len()] == b'/')
 }
 
+/// Bytes of the old data that an append makes unreachable: every old block
+/// that is not reused, with its nodes' paths and copy sources.
+fn replaced_bytes(origin: &V2Origin) -> u64 {
+    let data = &origin.data[..origin.data_size];
+    let block_bytes = |b: &OldBlock| -> u64 {
+        let mut total = 0u64;
+        for i in 0..b.count as usize {
+            let at = b.start as usize + i * NODE_SIZE;
+            // Blocks were bounds-checked when the map was read.
+            let Some(n) = data.get(at..at + NODE_SIZE) else {
+                break;
+            };
+            let path_len = u16::from_be_bytes([n[4], n[5]]) as u64;
+            let copy_start = u32::from_be_bytes([n[8], n[9], n[10], n[11]]);
+            let copy_len = if copy_start != 0 {
+                u16::from_be_bytes([n[12], n[13]]) as u64
+            } else {
+                0
+            };
+            total += NODE_SIZE as u64 + path_len + copy_len;
+        }
+        total
+    };
+    if origin.all_dirty {
+        return origin.data_size as u64;
+    }
+    origin
+        .dirty
+        .keys()
+        .filter_map(|d| origin.old_blocks.get(d))
+        .map(block_bytes)
+        .sum()
+}
+
 /// Serializes `map`; see [`DirstateMap::pack_v2`].
 pub(crate) fn write(
     map: &DirstateMap,
     write_mode: u8,
 ) -> Result<(Vec<u8>, Vec<u8>, bool), DirstateError> {
+    let origin = map.origin.as_ref();
+    let unreachable_after_append =
+        origin.map(|o| (o.unreachable_bytes as u64 + replaced_bytes(o)).min(o.data_size as u64));
+    let append = match (write_mode, origin, unreachable_after_append) {
+        (_, None, _) | (_, _, None) | (WRITE_MODE_FORCE_NEW, _, _) => false,
+        (WRITE_MODE_FORCE_APPEND, _, _) => true,
+        (_, Some(o), Some(u)) => {
+            o.data_size > 0
+                && (u as f64) / (o.data_size as f64) < ACCEPTABLE_UNREACHABLE_BYTES_RATIO
+        }
+    };
+    let reuse = if append { origin } else { None };
+
     // Every node path: entries, their ancestor directories, cached directories.
     let mut dirs: FxHashMap<&[u8], ()> = FxHashMap::default();
     for (p, _) in map.iter() {
@@ -189,93 +248,231 @@ pub(crate) fn write(
     );
     nodes.sort_unstable_by(|a, b| component_order(a.0, b.0));
 
-    let old = map.origin.as_ref();
-    let old_size = old.map_or(0, |o| o.data_size);
     let mut w = Writer {
         map,
-        out: Vec::with_capacity(nodes.len() * (NODE_SIZE + 40)),
-        base: 0,
+        out: Vec::new(),
+        base: if append {
+            origin.map_or(0, |o| o.data_size)
+        } else {
+            0
+        },
         pending: Vec::new(),
         frames: Vec::new(),
-        nodes_with_entry: 0,
-        nodes_with_copy_source: 0,
     };
-    // Decide the mode first since offsets depend on it. The tree's size does
-    // not depend on the base, so it is computed up front for auto mode.
-    let can_append = old.is_some();
-    let append = match write_mode {
-        WRITE_MODE_FORCE_NEW => false,
-        WRITE_MODE_FORCE_APPEND => can_append,
-        _ => {
-            // After appending, all `old_size` bytes are unreachable.
-            can_append && {
-                let total = (old_size + estimate_len(map, &nodes)) as f64;
-                (old_size as f64) / total < ACCEPTABLE_UNREACHABLE_BYTES_RATIO
+    let root_reused = reuse.and_then(|o| o.reusable(b""));
+    let (root_start, root_count) = match root_reused {
+        Some(b) => (b.start, b.count),
+        None => {
+            w.out.reserve(nodes.len() * (NODE_SIZE + 40));
+            w.frames.push(Frame {
+                path: b"",
+                entry: None,
+                first_child: 0,
+                descendants_with_entry: 0,
+                tracked_descendants: 0,
+                reused: None,
+            });
+            let mut i = 0;
+            while i < nodes.len() {
+                let (path, entry) = nodes[i];
+                i += 1;
+                while w.frames.len() > 1 && !is_below(path, w.frames.last().map_or(b"", |f| f.path))
+                {
+                    w.close_top()?;
+                }
+                let reused = reuse.and_then(|o| o.reusable(path));
+                if reused.is_some() {
+                    // The old block covers this whole subtree: skip it.
+                    while i < nodes.len() && is_below(nodes[i].0, path) {
+                        i += 1;
+                    }
+                }
+                let first_child = w.pending.len();
+                w.frames.push(Frame {
+                    path,
+                    entry,
+                    first_child,
+                    descendants_with_entry: 0,
+                    tracked_descendants: 0,
+                    reused,
+                });
             }
+            while w.frames.len() > 1 {
+                w.close_top()?;
+            }
+            w.flush_children(0)?
         }
     };
-    if append {
-        w.base = old_size;
-    }
-    w.frames.push(Frame {
-        path: b"",
-        entry: None,
-        first_child: 0,
-        descendants_with_entry: 0,
-        tracked_descendants: 0,
-    });
-    for (path, entry) in nodes {
-        while w.frames.len() > 1 && !is_below(path, w.frames.last().map_or(b"", |f| f.path)) {
-            w.close_top()?;
-        }
-        let first_child = w.pending.len();
-        w.frames.push(Frame {
-            path,
-            entry,
-            first_child,
-            descendants_with_entry: 0,
-            tracked_descendants: 0,
-        });
-    }
-    while w.frames.len() > 1 {
-        w.close_top()?;
-    }
-    let (root_start, root_count) = w.flush_children(0)?;
     let unreachable_bytes = if append {
-        u32::try_from(old_size).map_err(|_| too_large("data file over 4 GiB"))?
+        u32::try_from(unreachable_after_append.unwrap_or(0))
+            .map_err(|_| too_large("data file over 4 GiB"))?
     } else {
         0
     };
     let meta = TreeMetadata {
         root_start,
         root_count,
-        nodes_with_entry: w.nodes_with_entry,
-        nodes_with_copy_source: w.nodes_with_copy_source,
+        nodes_with_entry: u32::try_from(map.len()).map_err(|_| too_large("too many entries"))?,
+        nodes_with_copy_source: map.copies.keys().filter(|k| map.contains_key(k)).count() as u32,
         unreachable_bytes,
         ignore_patterns_hash: map.ignore_patterns_hash,
     };
     Ok((w.out, meta.to_bytes(), append))
 }
 
-/// Bytes the tree will take: one node plus the path per node, plus copy
-/// sources of entries.
-fn estimate_len(map: &DirstateMap, nodes: &[(&[u8], Option<&DirstateEntry>)]) -> usize {
-    nodes
-        .iter()
-        .map(|(p, e)| {
-            NODE_SIZE + p.len() + e.and_then(|_| map.copies.get(*p)).map_or(0, |c| c.len())
-        })
-        .sum()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dirstate::v2::read::walk;
+    use crate::dirstate::{CachedDirectory, OnDiskBytes, TruncatedTimestamp};
 
     #[test]
     fn component_order_matches_python_split_sort() {
         let mut v: Vec<&[u8]> = vec![b"a.txt", b"a/b", b"a", b"a/b/c", b"a-b", b"b"];
         v.sort_by(|a, b| component_order(a, b));
         assert_eq!(v, vec![&b"a"[..], b"a/b", b"a/b/c", b"a-b", b"a.txt", b"b"]);
+    }
+
+    /// Everything observable about a map, order-independent.
+    type Snapshot = (
+        Vec<(Vec<u8>, DirstateEntry)>,
+        Vec<(Vec<u8>, Vec<u8>)>,
+        Vec<(Vec<u8>, CachedDirectory)>,
+    );
+
+    fn snapshot(m: &DirstateMap) -> Snapshot {
+        let mut e: Vec<_> = m.iter().map(|(p, e)| (p.to_vec(), *e)).collect();
+        e.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut c: Vec<_> = m
+            .copy_map_iter()
+            .filter(|(k, _)| m.contains_key(k))
+            .map(|(a, b)| (a.to_vec(), b.to_vec()))
+            .collect();
+        c.sort();
+        let mut d: Vec<_> = m.dir_cache.iter().map(|(k, v)| (k.to_vec(), *v)).collect();
+        d.sort_by(|a, b| a.0.cmp(&b.0));
+        (e, c, d)
+    }
+
+    /// Bytes reachable from the root: nodes, paths, copy sources.
+    fn reachable(data: &[u8], meta: &[u8]) -> usize {
+        let meta = TreeMetadata::parse(meta).unwrap();
+        let mut n = 0;
+        walk(data, &meta, |node, _| {
+            n += NODE_SIZE + node.path_len as usize;
+            if node.copy_start != 0 {
+                n += node.copy_len as usize;
+            }
+            Ok(())
+        })
+        .unwrap();
+        n
+    }
+
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+    }
+
+    const PATHS: [&[u8]; 10] = [
+        b"a", b"b/c", b"b/d", b"b/e/f", b"b/e/g", b"h/i/j/k", b"h/l", b"m", b"b.x", b"n/o",
+    ];
+
+    fn mutate(m: &mut DirstateMap, rng: &mut Rng) {
+        let p = PATHS[rng.next(PATHS.len())];
+        let t = TruncatedTimestamp::new(rng.next(3) as i64, 0, false).unwrap();
+        match rng.next(8) {
+            0 => drop(m.set_tracked(p).unwrap()),
+            1 => drop(m.set_untracked(p).unwrap()),
+            2 => drop(m.set_clean(p, 0o100644, 3, t)),
+            3 => m
+                .reset_state(
+                    p,
+                    rng.next(2) == 0,
+                    rng.next(2) == 0,
+                    rng.next(2) == 0,
+                    true,
+                    Some((0o100755, 1, Some(t))),
+                )
+                .unwrap(),
+            // Copies of paths without an entry are not persisted (as in
+            // Python), so only record copies the way Mercurial does.
+            4 if m.contains_key(p) => drop(m.copy_map_insert(p, b"src").unwrap()),
+            4 => {}
+            5 => drop(m.copy_map_remove(p).unwrap()),
+            6 => {
+                let dir = [&b"b"[..], b"b/e", b"h/i", b"q/r"][rng.next(4)];
+                let c = CachedDirectory {
+                    mtime: t,
+                    all_unknown_recorded: rng.next(2) == 0,
+                    all_ignored_recorded: false,
+                };
+                m.set_cached_directory(dir, if rng.next(3) == 0 { None } else { Some(c) });
+            }
+            _ => drop(m.set_possibly_dirty(p)),
+        }
+    }
+
+    #[test]
+    fn chained_appends_reuse_blocks_and_count_unreachable_bytes_exactly() {
+        for seed in 1..60u64 {
+            let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            let mut m = DirstateMap::new_empty();
+            for _ in 0..30 {
+                mutate(&mut m, &mut rng);
+            }
+            let (mut file, mut meta, appended) = m.pack_v2(WRITE_MODE_AUTO).unwrap();
+            assert!(!appended, "nothing to append to");
+            for round in 0..6 {
+                let size = file.len();
+                let mut loaded =
+                    DirstateMap::new_v2(OnDiskBytes::Owned(file.clone()), size, &meta, b"id")
+                        .unwrap();
+                assert_eq!(snapshot(&loaded), snapshot(&m), "seed {seed} round {round}");
+                for _ in 0..rng.next(4) {
+                    let mut r2 = Rng(rng.0);
+                    mutate(&mut m, &mut r2);
+                    mutate(&mut loaded, &mut rng);
+                }
+                let mode = [WRITE_MODE_FORCE_APPEND, WRITE_MODE_AUTO][rng.next(2)];
+                let (bytes, new_meta, appended) = loaded.pack_v2(mode).unwrap();
+                if appended {
+                    file.extend_from_slice(&bytes);
+                } else {
+                    file = bytes;
+                }
+                meta = new_meta;
+                let unreachable = TreeMetadata::parse(&meta).unwrap().unreachable_bytes as usize;
+                assert_eq!(
+                    unreachable,
+                    file.len() - reachable(&file, &meta),
+                    "seed {seed} round {round}"
+                );
+                if mode == WRITE_MODE_AUTO && appended {
+                    assert!((unreachable as f64) / (size as f64) < 0.5);
+                }
+                if !appended {
+                    assert_eq!(unreachable, 0);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn unchanged_map_appends_nothing() {
+        let mut m = DirstateMap::new_empty();
+        m.set_tracked(b"a/b").unwrap();
+        let (file, meta, _) = m.pack_v2(WRITE_MODE_FORCE_NEW).unwrap();
+        let size = file.len();
+        let loaded = DirstateMap::new_v2(OnDiskBytes::Owned(file), size, &meta, b"x").unwrap();
+        let (bytes, meta2, appended) = loaded.pack_v2(WRITE_MODE_AUTO).unwrap();
+        assert!(appended);
+        assert!(bytes.is_empty());
+        assert_eq!(meta2, meta);
     }
 }
