@@ -65,6 +65,9 @@ fn posix_dirname(p: &[u8]) -> Vec<u8> {
     head.to_vec()
 }
 
+/// `(path, sha1(contents))` of pattern files, in reading order.
+type FileDigests = Vec<(Vec<u8>, [u8; 20])>;
+
 /// Reads pattern files recursively the way `_donormalize` handles
 /// `include:`, collecting warnings and the bytes that feed the hash.
 struct Expander<'a> {
@@ -76,7 +79,7 @@ struct Expander<'a> {
     warn: bool,
     warnings: Vec<IgnoreWarning>,
     /// `(path, sha1(contents))` of every file read, in reading order.
-    hashed: Vec<(Vec<u8>, [u8; 20])>,
+    hashed: FileDigests,
 }
 
 impl Expander<'_> {
@@ -257,7 +260,7 @@ pub fn get_ignore_matcher_with_hash(
         hashed: Vec::new(),
     };
     let mut kindpats = Vec::new();
-    let mut per_file: Vec<(Vec<u8>, Vec<(Vec<u8>, [u8; 20])>)> = Vec::new();
+    let mut per_file: Vec<(Vec<u8>, FileDigests)> = Vec::new();
     for file in &ignore_files {
         let pat = file.as_os_str().as_bytes();
         expander.include(pat, &mut kindpats)?;

@@ -60,7 +60,7 @@ fn strip_comment(line: &[u8]) -> Vec<u8> {
             // `.` in `#.*` stops at a newline, which only ends a line.
             break;
         }
-        if b == b'#' && run % 2 == 0 {
+        if b == b'#' && run.is_multiple_of(2) {
             cut = i;
             break;
         }
