@@ -388,8 +388,13 @@ impl<'s, 'a> Walker<'s, 'a> {
             }
         }
 
-        if self.cache.record && !listed_cache && !dir.is_empty() && all_known {
-            self.record_cache(&mut local, dir, cached, cache_stale, dir_stat.as_ref());
+        if self.cache.record && !listed_cache && !dir.is_empty() {
+            if all_known {
+                self.record_cache(&mut local, dir, cached, cache_stale, dir_stat.as_ref());
+            } else if cached.is_some() && !cache_stale {
+                // Whatever was recorded no longer describes this directory.
+                local.cache_updates.push((dir.to_vec(), None));
+            }
         }
         self.flush(local);
 
