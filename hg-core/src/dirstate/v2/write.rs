@@ -114,6 +114,12 @@ impl<'a> Writer<'a> {
                     copy_len = u16::try_from(c.len())
                         .map_err(|_| too_large("copy source over 65535 bytes"))?;
                     copy_start = self.offset()?;
+                    if copy_start == 0 {
+                        // Offset 0 means "no copy source": only reachable
+                        // with an empty path first in a new file.
+                        self.out.push(0);
+                        copy_start = self.offset()?;
+                    }
                     self.out.extend_from_slice(c);
                 }
                 e.v2_data()
