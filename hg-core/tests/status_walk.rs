@@ -285,3 +285,34 @@ fn hg_at_root_is_skipped_but_not_below() {
     let out = r.run(&AlwaysMatcher, NO_IGNORE, opts(true, true, false));
     assert_eq!(sorted_owned(&out.unknown), vec!["d/.hg"]);
 }
+
+#[test]
+fn copies_are_modified() {
+    let mut r = Repo::new();
+    r.clean("src", b"s");
+    r.clean("dst", b"s");
+    r.map.copy_map_insert(b"dst", b"src").unwrap();
+    let out = r.run(&AlwaysMatcher, NO_IGNORE, opts(false, false, true));
+    assert_eq!(sorted(&out.modified), vec!["dst"]);
+    assert_eq!(sorted(&out.clean), vec!["src"]);
+}
+
+#[test]
+fn visit_children_set_prunes_directories() {
+    use hg_core::matchers::{KindPat, PatternMatcher};
+    let mut r = Repo::new();
+    r.clean("d/a", b"a");
+    r.clean("e/b", b"b");
+    r.write("d/unk", b"u");
+    r.write("e/unk", b"u");
+    r.write("f/g/unk", b"u");
+    let kp = KindPat::from_names(b"path", b"d", b"").unwrap();
+    let m = PatternMatcher::new(vec![kp], &r.root).unwrap();
+    let mut o = opts(true, false, true);
+    o.matcher_is_prefix = true;
+    let out = r.run(&m, NO_IGNORE, o);
+    assert_eq!(sorted(&out.clean), vec!["d/a"]);
+    assert_eq!(sorted_owned(&out.unknown), vec!["d/unk"]);
+    // only `d` is listed: the walk starts at the explicit directory
+    assert_eq!(out.counters.dirs_read, 1);
+}

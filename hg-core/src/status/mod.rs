@@ -115,6 +115,7 @@ pub fn status<'a>(
         explicit: HashSet::new(),
         starts: HashSet::new(),
         out: Mutex::new(StatusOutcome::default()),
+        has_copies: dmap.copy_map_len() > 0,
         dirs_read: AtomicUsize::new(0),
         stated: AtomicUsize::new(0),
         from_cache: AtomicUsize::new(0),
