@@ -6,6 +6,7 @@ The full benchmark harness is `benches/run.py`; this is the quick look.
 """
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -47,23 +48,43 @@ def make_demo():
             fp.write("new\n")
 
 
-def best_of(policy, runs=5):
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        out = hg(["status"], env_policy=policy)
-        times.append(time.perf_counter() - t)
-    return min(times), out
+def timed_runs(runs=3):
+    """Interleaves C and ours (so load drifts hit both alike) after one untimed
+    warm-up each, which also lets the first status record file mtimes."""
+    times = {"c": [], None: []}
+    outs = {"c": set(), None: set()}
+    for i in range(runs + 1):
+        for policy in ("c", None):
+            t = time.perf_counter()
+            out = hg(["status"], env_policy=policy)
+            if i:
+                times[policy].append(time.perf_counter() - t)
+            outs[policy].add(out)
+    return times, outs
+
+
+def module_state():
+    """Whether our dirstate module is what `hg` loads: x1.0 is expected while
+    it is not."""
+    env = dict(os.environ)
+    env.pop("HGMODULEPOLICY", None)
+    code = "from mercurial import dirstate; print(dirstate.rustmod is not None)"
+    out = subprocess.run([os.path.join(ROOT, ".venv", "bin", "python"), "-c", code],
+                         env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    return "active" if out.stdout.strip() == b"True" else "NOT active (Python+C path)"
 
 
 def main():
     make_demo()
-    c_time, c_out = best_of("c")
-    r_time, r_out = best_of(None)
-    same = "identical" if c_out == r_out else "DIFFERENT"
-    print("hg status on %d files: Python+C %.3fs, with mercurial.rustext %.3fs (x%.2f), output %s"
-          % (N_DIRS * FILES_PER_DIR, c_time, r_time, c_time / r_time, same))
-    return 0 if c_out == r_out else 1
+    times, outs = timed_runs()
+    c_time, r_time = statistics.median(times["c"]), statistics.median(times[None])
+    same = len(outs["c"]) == 1 and outs["c"] == outs[None]
+    print("hg status on %d files (median of %d): Python+C %.3fs, with mercurial.rustext %.3fs (x%.2f), "
+          "output %s; rustext.dirstate %s"
+          % (N_DIRS * FILES_PER_DIR, len(times["c"]), c_time, r_time, c_time / r_time,
+             "identical" if same else "DIFFERENT", module_state()))
+    print("(full benchmark: .venv/bin/python benches/run.py)")
+    return 0 if same else 1
 
 
 if __name__ == "__main__":
