@@ -6,7 +6,7 @@
 use hg_core::dirstate::{DirstateError, DirstateMap, TruncatedTimestamp};
 use std::path::PathBuf;
 
-const DIRS: [&[u8]; 7] = [b"d", b"d/e", b"f", b"f/g", b"d-e", b"a", b"g"];
+const DIRS: [&[u8]; 8] = [b"d", b"d/e", b"f", b"f/g", b"d-e", b"a", b"g", b""];
 
 fn state_line(m: &mut DirstateMap, query_dirs: bool) -> String {
     let ents: Vec<String> = m

@@ -5,7 +5,8 @@ use super::fxhash::FxHashMap;
 
 /// How many files live under each directory (at any depth). Backs
 /// `pathutil.dirs`, `hastrackeddir` and `hasdir`: a directory is "in" the
-/// dirstate while its count is positive. The root ("") is never counted.
+/// dirstate while its count is positive. Like C's `dirs` (and `finddirs`),
+/// the root "" counts as the ancestor of every path.
 #[derive(Debug, Default, Clone)]
 pub struct DirsMultiset {
     counts: FxHashMap<Box<[u8]>, u32>,
@@ -44,7 +45,7 @@ impl DirsMultiset {
     /// only after bumping it, so cost is proportional to new directories.
     pub fn add_path(&mut self, path: &[u8]) -> Result<(), DirstateError> {
         check_path(path)?;
-        for dir in ancestors(path) {
+        for dir in ancestors(path).chain(std::iter::once(&b""[..])) {
             if let Some(c) = self.counts.get_mut(dir) {
                 *c += 1;
                 // C's dirs counts each directory once per *direct* child
@@ -60,7 +61,7 @@ impl DirsMultiset {
     /// Forgets one file under each ancestor directory of `path`.
     pub fn delete_path(&mut self, path: &[u8]) -> Result<(), DirstateError> {
         check_path(path)?;
-        for dir in ancestors(path) {
+        for dir in ancestors(path).chain(std::iter::once(&b""[..])) {
             match self.counts.get_mut(dir) {
                 None => return Err(DirstateError::DirNotFound),
                 Some(c) if *c > 1 => {
@@ -117,14 +118,16 @@ mod tests {
     fn counts_and_forgets() {
         let mut d =
             DirsMultiset::from_paths([&b"a/b/c"[..], b"a/b/d", b"a/e", b"f"].into_iter()).unwrap();
-        assert!(d.contains(b"a") && d.contains(b"a/b"));
-        assert!(!d.contains(b"") && !d.contains(b"f") && !d.contains(b"a/b/c"));
-        assert_eq!(d.len(), 2);
+        assert!(d.contains(b"a") && d.contains(b"a/b") && d.contains(b""));
+        assert!(!d.contains(b"f") && !d.contains(b"a/b/c"));
+        assert_eq!(d.len(), 3);
         d.delete_path(b"a/b/c").unwrap();
         assert!(d.contains(b"a/b"));
         d.delete_path(b"a/b/d").unwrap();
         assert!(!d.contains(b"a/b") && d.contains(b"a"));
         d.delete_path(b"a/e").unwrap();
+        assert!(d.contains(b""), "f is still there");
+        d.delete_path(b"f").unwrap();
         assert!(d.is_empty());
         assert!(matches!(
             d.delete_path(b"x/y"),
