@@ -417,15 +417,23 @@ impl DirstateMap {
         let mut size = v1::PARENTS_SIZE;
         for (path, _) in self.iter() {
             size += v1::HEADER_SIZE + path.len();
-            if let Some(c) = self.copies.get(path) {
-                size += c.len() + 1;
+        }
+        for (dest, source) in self.copies.iter() {
+            if self.contains_key(dest) {
+                size += source.len() + 1;
             }
         }
         let mut out = Vec::with_capacity(size);
         out.extend_from_slice(&parents.0);
         out.extend_from_slice(&parents.1);
+        let has_copies = !self.copies.is_empty();
         for (path, e) in self.iter() {
-            v1::write_record(&mut out, path, self.copies.get(path).map(|c| &**c), e)?;
+            let copy = if has_copies {
+                self.copies.get(path).map(|c| &**c)
+            } else {
+                None
+            };
+            v1::write_record(&mut out, path, copy, e)?;
         }
         Ok(out)
     }

@@ -27,6 +27,8 @@
 //!   auto mode appends iff that count / old data size < 0.5 (upstream rule).
 //!   Copy sources of paths without an entry are not written (as in Python).
 //!   Reading ignores `data` past `data_size` and rejects any offset past it.
+//! - Directory multisets include the root "" (as C `dirs` does) and reject
+//!   any path containing "//" up front (C only notices while walking up).
 //! - Directory multisets count exactly (tracked = wc-tracked entries, all =
 //!   every entry), i.e. what a freshly built `pathutil.dirs` gives; Python's
 //!   incremental bookkeeping has corner cases that drift (e.g. `reset_state`

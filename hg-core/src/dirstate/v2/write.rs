@@ -110,7 +110,12 @@ impl<'a> Writer<'a> {
         let (mut copy_start, mut copy_len) = (0u32, 0u16);
         let (flags, size, mtime_s, mtime_ns) = match f.entry {
             Some(e) => {
-                if let Some(c) = self.map.copies.get(f.path) {
+                let copy = if self.map.copies.is_empty() {
+                    None
+                } else {
+                    self.map.copies.get(f.path)
+                };
+                if let Some(c) = copy {
                     copy_len = u16::try_from(c.len())
                         .map_err(|_| too_large("copy source over 65535 bytes"))?;
                     copy_start = self.offset()?;
