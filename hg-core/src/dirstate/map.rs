@@ -126,8 +126,9 @@ impl DirstateMap {
         if data.is_empty() {
             return Ok((map, ([0; 20], [0; 20])));
         }
-        // ~71 bytes per record is Mercurial's own estimate (dirstatemap.py).
-        map.entries = EntryTable::with_capacity(data.len() / 64, data.len());
+        // Mercurial estimates ~71 bytes per record (dirstatemap.py); aim
+        // low so that real repositories rarely need to grow the index.
+        map.entries = EntryTable::with_capacity(data.len() / 40, data.len());
         let copies = &mut map.copies;
         let entries = &mut map.entries;
         let parents = v1::parse(data, |r| {
