@@ -3,7 +3,7 @@
 //! they accept must survive our writers and re-parse to the same map.
 //! Run long with e.g. `PROPTEST_CASES=200000 cargo test --release --test dirstate_fuzz`.
 
-use hg_core::dirstate::{DirstateMap, Docket, OnDiskBytes};
+use hg_core::dirstate::{DebugTuple, DirstateMap, Docket, OnDiskBytes};
 use proptest::prelude::*;
 use std::path::PathBuf;
 
@@ -36,7 +36,7 @@ fn snapshot(m: &DirstateMap) -> Snapshot {
 
 /// What a v1 round trip must preserve: v1 drops nanoseconds and cannot
 /// represent some in-memory states, so compare the v1 tuples.
-fn v1_view(m: &DirstateMap) -> Vec<(Vec<u8>, (u8, i32, i32, i32), Option<Vec<u8>>)> {
+fn v1_view(m: &DirstateMap) -> Vec<(Vec<u8>, DebugTuple, Option<Vec<u8>>)> {
     let mut v: Vec<_> = m
         .iter()
         .map(|(p, e)| {
