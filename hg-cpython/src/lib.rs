@@ -4,10 +4,14 @@
 #![allow(non_local_definitions)]
 // ... and its argument parsing strips prefixes by hand.
 #![allow(clippy::manual_strip)]
+// ... and generates one Rust function per Python signature (many arguments)
+// and slot tables with `..Default::default()` even when complete.
+#![allow(clippy::too_many_arguments, clippy::needless_update)]
 
 use cpython::{py_module_initializer, ObjectProtocol, PyModule, PyResult, Python};
 
 pub mod ancestor;
+pub mod dirstate;
 pub mod exceptions;
 pub mod matchers;
 pub mod revlog_index;
@@ -44,5 +48,6 @@ py_module_initializer!(rustext, |py, m| {
         ancestor::init_ancestor_module(py, PACKAGE)?,
     )?;
     add_submodule(py, m, "dagop", ancestor::init_dagop_module(py, PACKAGE)?)?;
+    add_submodule(py, m, "dirstate", dirstate::init_module(py, PACKAGE)?)?;
     Ok(())
 });

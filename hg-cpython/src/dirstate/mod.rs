@@ -1,0 +1,127 @@
+//! `mercurial.rustext.dirstate`: the dirstate map, items, `Dirs`, and the
+//! status entry point, with the Python API `mercurial/dirstatemap.py` (rust
+//! branch), `mercurial/dirstate.py` and `mercurial/pathutil.py` call.
+//!
+//! Borrowing the Rust map from other bindings (status): see
+//! [`map::DirstateMap::inner_ref`] and [`map::DirstateMap::inner_mut`], and
+//! [`map::DirstateMap::from_object`] to get there from a `PyObject`.
+use cpython::{
+    exc, py_fn, ObjectProtocol, PyBytes, PyErr, PyList, PyModule, PyObject, PyResult, PyTuple,
+    Python,
+};
+use hg_core::dirstate::DirstateError;
+
+pub mod conv;
+pub mod dirs;
+pub mod identity;
+pub mod item;
+pub mod map;
+
+pub use map::DirstateMap;
+
+/// The exception Mercurial itself raises for each dirstate failure, so that
+/// its `except` clauses (and error messages) stay the same with Rust.
+pub fn dirstate_error(py: Python, err: DirstateError) -> PyErr {
+    match err {
+        DirstateError::Corrupted(msg) => corrupted_dirstate(py, msg.into_bytes()),
+        DirstateError::V1Format(msg) => PyErr::new::<exc::ValueError, _>(py, msg),
+        DirstateError::UnknownState(state) => {
+            PyErr::new::<exc::RuntimeError, _>(py, format!("unknown state: {}", char::from(state)))
+        }
+        DirstateError::NoSuchEntry(path) => {
+            PyErr::new::<exc::KeyError, _>(py, (PyBytes::new(py, &path),))
+        }
+        DirstateError::Io(e) => {
+            let errno = e.raw_os_error().unwrap_or(0);
+            PyErr::new::<exc::OSError, _>(py, (errno, e.to_string()))
+        }
+        other @ (DirstateError::ConsecutiveSlashes
+        | DirstateError::DirNotFound
+        | DirstateError::InvalidTimestamp(_)
+        | DirstateError::TooLarge(_)) => PyErr::new::<exc::ValueError, _>(py, other.to_string()),
+        #[allow(unreachable_patterns)]
+        other => PyErr::new::<exc::ValueError, _>(py, other.to_string()),
+    }
+}
+
+/// `mercurial.error.CorruptedDirstate(msg)`, what dirstatemap.py catches to
+/// fall back from v2 to v1 and what `hg` reports for a damaged v2 dirstate.
+fn corrupted_dirstate(py: Python, msg: Vec<u8>) -> PyErr {
+    let class = match py
+        .import("mercurial.error")
+        .and_then(|m| m.get(py, "CorruptedDirstate"))
+    {
+        Ok(class) => class,
+        Err(e) => return e,
+    };
+    match class.call(py, (PyBytes::new(py, &msg),), None) {
+        Ok(instance) => PyErr::from_instance(py, instance),
+        Err(e) => e,
+    }
+}
+
+/// `dirstate.status(...)`: implemented by the status binding.
+#[allow(clippy::too_many_arguments)]
+fn status(
+    py: Python,
+    dmap: PyObject,
+    matcher: PyObject,
+    root_dir: PyObject,
+    ignore_files: PyList,
+    check_exec: bool,
+    list_clean: bool,
+    list_ignored: bool,
+    list_unknown: bool,
+    collect_traversed_dirs: bool,
+) -> PyResult<PyTuple> {
+    crate::status::status(
+        py,
+        dmap,
+        matcher,
+        root_dir,
+        ignore_files,
+        check_exec,
+        list_clean,
+        list_ignored,
+        list_unknown,
+        collect_traversed_dirs,
+    )
+}
+
+/// Builds `mercurial.rustext.dirstate` (`name` is its dotted name).
+pub fn init_module(py: Python, package: &str) -> PyResult<PyModule> {
+    let name = format!("{package}.dirstate");
+    let m = PyModule::new(py, &name)?;
+    m.add(py, "__package__", package)?;
+    m.add(py, "__doc__", "Dirstate - Rust implementation")?;
+    m.add(
+        py,
+        "FallbackError",
+        py.get_type::<crate::exceptions::FallbackError>(),
+    )?;
+    m.add(py, "V2_FORMAT_MARKER", PyBytes::new(py, b"dirstate-v2\n"))?;
+    m.add_class::<item::DirstateItem>(py)?;
+    m.add_class::<map::DirstateMap>(py)?;
+    m.add_class::<map::CopyMap>(py)?;
+    m.add_class::<dirs::Dirs>(py)?;
+    m.add_class::<identity::DirstateIdentity>(py)?;
+    m.add(
+        py,
+        "status",
+        py_fn!(
+            py,
+            status(
+                dmap: PyObject,
+                matcher: PyObject,
+                root_dir: PyObject,
+                ignore_files: PyList,
+                check_exec: bool,
+                list_clean: bool,
+                list_ignored: bool,
+                list_unknown: bool,
+                collect_traversed_dirs: bool
+            )
+        ),
+    )?;
+    Ok(m)
+}
