@@ -574,3 +574,62 @@ impl DirstateMap {
         self.origin.as_ref().map(|o| &*o.uuid)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn map_can_live_in_a_python_object() {
+        fn check<T: Send + Sync + 'static>() {}
+        check::<DirstateMap>();
+    }
+
+    #[test]
+    fn v2_keeps_directory_cache_and_ignore_hash() {
+        let mut m = DirstateMap::new_empty();
+        m.set_tracked(b"src/a.rs").unwrap();
+        let mtime = TruncatedTimestamp::new(1_700_000_000, 12, true).unwrap();
+        let c = CachedDirectory {
+            mtime,
+            all_unknown_recorded: true,
+            all_ignored_recorded: false,
+        };
+        m.set_cached_directory(b"src", Some(c));
+        m.set_cached_directory(b"empty/dir", Some(c));
+        m.set_ignore_patterns_hash([7; 20]);
+        let (data, meta, appended) = m.pack_v2(0).unwrap();
+        assert!(!appended);
+        let n = data.len();
+        let back = DirstateMap::new_v2(OnDiskBytes::Owned(data), n, &meta, b"id").unwrap();
+        assert_eq!(back.cached_directory(b"src"), Some(c));
+        assert_eq!(back.cached_directory(b"empty/dir"), Some(c));
+        assert_eq!(back.cached_directory(b"empty"), None);
+        assert_eq!(back.ignore_patterns_hash(), [7; 20]);
+        assert_eq!(back.v2_uuid(), Some(&b"id"[..]));
+        let dirs: Vec<(Vec<u8>, DebugTuple)> = back
+            .debug_iter(true)
+            .filter(|(_, t)| t.0 == b' ')
+            .map(|(p, t)| (p.into_owned(), t))
+            .collect();
+        let secs = 1_700_000_000 & 0x7FFF_FFFF;
+        assert_eq!(
+            dirs,
+            vec![
+                (b"empty".to_vec(), (b' ', 0, -1, -1)),
+                (b"empty/dir".to_vec(), (b' ', 0, -1, secs)),
+                (b"src".to_vec(), (b' ', 0, -1, secs)),
+            ]
+        );
+    }
+
+    #[test]
+    fn sorted_entries_keep_subtrees_contiguous() {
+        let mut m = DirstateMap::new_empty();
+        for p in [&b"a/b"[..], b"a.txt", b"a/c", b"b", b"a-"] {
+            m.set_tracked(p).unwrap();
+        }
+        let order: Vec<&[u8]> = m.sorted_entries().into_iter().map(|(p, _)| p).collect();
+        assert_eq!(order, vec![&b"a-"[..], b"a.txt", b"a/b", b"a/c", b"b"]);
+    }
+}
