@@ -1,10 +1,8 @@
 //! `Dirs`: the Rust `pathutil.dirs` (a multiset of the directories of some
 //! paths), with the constructor rules of Mercurial's C `parsers.dirs`.
-//!
 //! Like C (and pure Python), the root directory `b""` is a member as soon as
-//! one path is counted; hg-core's multiset leaves the root out, so it is
-//! counted here.
-use std::cell::{Cell, RefCell};
+//! one path is counted (hg-core's multiset does that).
+use std::cell::RefCell;
 
 use cpython::{
     exc, py_class, ObjectProtocol, PyBytes, PyClone, PyDict, PyErr, PyObject, PyResult, Python,
@@ -65,8 +63,6 @@ fn source_paths(py: Python, source: &PyObject, only_tracked: bool) -> PyResult<V
 
 py_class!(pub class Dirs |py| {
     @shared data inner: DirsMultiset;
-    // number of paths counted under the root b""
-    data root: Cell<usize>;
 
     def __new__(_cls, map: Option<PyObject> = None, only_tracked: bool = false) -> PyResult<Dirs> {
         let paths = match &map {
@@ -75,23 +71,18 @@ py_class!(pub class Dirs |py| {
         };
         let set = DirsMultiset::from_paths(paths.iter().map(|p| &p[..]))
             .map_err(|e| dirstate_error(py, e))?;
-        Dirs::create_instance(py, set, Cell::new(paths.len()))
+        Dirs::create_instance(py, set)
     }
 
     def addpath(&self, path: PyBytes) -> PyResult<PyObject> {
         let mut set = self.inner(py).try_borrow_mut().map_err(|_| busy(py))?;
         set.add_path(path.data(py)).map_err(|e| dirstate_error(py, e))?;
-        self.root(py).set(self.root(py).get() + 1);
         Ok(py.None())
     }
 
     def delpath(&self, path: PyBytes) -> PyResult<PyObject> {
         let mut set = self.inner(py).try_borrow_mut().map_err(|_| busy(py))?;
-        if self.root(py).get() == 0 {
-            return Err(dirstate_error(py, hg_core::dirstate::DirstateError::DirNotFound));
-        }
         set.delete_path(path.data(py)).map_err(|e| dirstate_error(py, e))?;
-        self.root(py).set(self.root(py).get() - 1);
         Ok(py.None())
     }
 
@@ -99,18 +90,14 @@ py_class!(pub class Dirs |py| {
         let Ok(dir) = item.cast_as::<PyBytes>(py) else {
             return Ok(false);
         };
-        let dir = dir.data(py);
-        if dir.is_empty() {
-            return Ok(self.root(py).get() > 0);
-        }
-        Ok(self.inner(py).try_borrow().map_err(|_| busy(py))?.contains(dir))
+        Ok(self.inner(py).try_borrow().map_err(|_| busy(py))?.contains(dir.data(py)))
     }
 
     def __iter__(&self) -> PyResult<DirsIterator> {
         let leaked = self.inner(py).try_leak_immutable().map_err(|_| busy(py))?;
         // SAFETY: the iterator borrows the multiset only; validated per step.
         let it = unsafe { leaked.map(py, |set| set.iter()) };
-        DirsIterator::create_instance(py, RefCell::new(it), Cell::new(self.root(py).get() > 0))
+        DirsIterator::create_instance(py, RefCell::new(it))
     }
 });
 
@@ -120,19 +107,12 @@ fn busy(py: Python) -> PyErr {
 
 py_class!(pub class DirsIterator |py| {
     data it: RefCell<UnsafePyLeaked<DirsIter<'static>>>;
-    // whether the root b"" is still to be yielded
-    data root_pending: Cell<bool>;
 
     def __next__(&self) -> PyResult<Option<PyBytes>> {
         let mut leaked = self.it(py).borrow_mut();
         // SAFETY: items are copied into Python objects inside the borrow.
         let mut it = unsafe { leaked.try_borrow_mut(py)? };
-        if self.root_pending(py).replace(false) {
-            return Ok(Some(PyBytes::new(py, b"")));
-        }
-        // The root is ours to report (a leading-slash path makes the core
-        // count it too).
-        Ok(it.find(|d| !d.is_empty()).map(|d| PyBytes::new(py, d)))
+        Ok(it.next().map(|d| PyBytes::new(py, d)))
     }
 
     def __iter__(&self) -> PyResult<Self> {

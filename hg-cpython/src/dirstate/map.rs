@@ -236,21 +236,12 @@ py_class!(pub class DirstateMap |py| {
 
     def hastrackeddir(&self, d: PyObject) -> PyResult<bool> {
         let dir = conv::path_bytes(py, &d)?;
-        let mut map = self.inner_mut(py)?;
-        if dir.is_empty() {
-            // pathutil.dirs counts the root too.
-            return Ok(map.iter().any(|(_, e)| e.tracked()));
-        }
-        map.has_tracked_dir(dir).map_err(|e| dirstate_error(py, e))
+        self.inner_mut(py)?.has_tracked_dir(dir).map_err(|e| dirstate_error(py, e))
     }
 
     def hasdir(&self, d: PyObject) -> PyResult<bool> {
         let dir = conv::path_bytes(py, &d)?;
-        let mut map = self.inner_mut(py)?;
-        if dir.is_empty() {
-            return Ok(!map.is_empty());
-        }
-        map.has_dir(dir).map_err(|e| dirstate_error(py, e))
+        self.inner_mut(py)?.has_dir(dir).map_err(|e| dirstate_error(py, e))
     }
 
     def tracked_dirs(&self) -> PyResult<super::dirs::OwnedDirsIterator> {
