@@ -5,6 +5,8 @@
 //! Run with `cargo bench -p hg-core --bench dirstate`; the end-to-end numbers
 //! are `benches/run.py`'s.
 
+mod common;
+
 use divan::{black_box, Bencher};
 use hg_core::dirstate::{DirstateMap, OnDiskBytes};
 
@@ -15,71 +17,10 @@ fn main() {
 /// Sizes in entries: a mid-size and a large working copy.
 const SIZES: &[usize] = &[100_000, 260_000];
 
-/// Deterministic tree paths: 8-40 files per directory, up to 6 levels deep,
-/// from a tiny LCG so the benchmark needs no random-number crate.
-fn tree_paths(n: usize) -> Vec<Vec<u8>> {
-    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
-    let mut next = move |m: u64| {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (state >> 33) % m
-    };
-    const WORDS: &[&str] = &[
-        "core", "net", "util", "io", "fs", "db", "ui", "api", "lib", "src",
-    ];
-    const EXTS: &[&str] = &[".c", ".h", ".py", ".rs", ".txt"];
-    let mut dirs: Vec<String> = vec![String::new()];
-    let mut head = 0;
-    let mut paths = Vec::with_capacity(n);
-    while paths.len() < n {
-        if head == dirs.len() {
-            dirs.push(format!("top{head}"));
-        }
-        let dir = dirs[head].clone();
-        head += 1;
-        for i in 0..(8 + next(33)) {
-            if paths.len() == n {
-                break;
-            }
-            let name = format!("{}_{i}{}", WORDS[next(10) as usize], EXTS[next(5) as usize]);
-            paths.push(
-                if dir.is_empty() {
-                    name
-                } else {
-                    format!("{dir}/{name}")
-                }
-                .into_bytes(),
-            );
-        }
-        if dir.matches('/').count() < 5 {
-            for k in 0..(1 + next(6)) {
-                let name = format!("{}{k}", WORDS[next(10) as usize]);
-                dirs.push(if dir.is_empty() {
-                    name
-                } else {
-                    format!("{dir}/{name}")
-                });
-            }
-        }
-    }
-    paths
-}
-
-/// A dirstate-v1 file as Mercurial writes it after a clean `hg status`:
-/// every entry normal, with mode, size and a recorded mtime.
+/// A clean dirstate-v1 file of `n` entries with varied sizes.
 fn v1_bytes(n: usize) -> Vec<u8> {
-    let mut out = vec![0x11u8; 20];
-    out.extend_from_slice(&[0u8; 20]);
-    for (i, path) in tree_paths(n).iter().enumerate() {
-        out.push(b'n');
-        out.extend_from_slice(&0o100644u32.to_be_bytes());
-        out.extend_from_slice(&(100 + (i as u32 % 4000)).to_be_bytes());
-        out.extend_from_slice(&(1_700_000_000u32 + i as u32).to_be_bytes());
-        out.extend_from_slice(&(path.len() as u32).to_be_bytes());
-        out.extend_from_slice(path);
-    }
-    out
+    let paths = common::tree_paths(n, common::SOURCE_EXTS);
+    common::v1_bytes(&paths, |i| 100 + (i as u32 % 4000), 1_700_000_000)
 }
 
 #[divan::bench(args = SIZES)]

@@ -4,6 +4,8 @@
 //!
 //! Run with `cargo bench -p hg-core --bench matchers`.
 
+mod common;
+
 use std::path::PathBuf;
 
 use divan::{black_box, Bencher};
@@ -60,62 +62,10 @@ fn large() -> String {
     s
 }
 
-/// Deterministic source-tree paths, about 24 files per directory and up to
-/// six levels deep; a tenth of them end in an ignored extension.
-fn tree_paths(n: usize) -> Vec<Vec<u8>> {
-    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = move |m: u64| {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (state >> 33) % m
-    };
-    const WORDS: &[&str] = &[
-        "core", "net", "util", "io", "fs", "db", "ui", "api", "lib", "src",
-    ];
-    const EXTS: &[&str] = &[
-        ".c", ".h", ".py", ".rs", ".txt", ".md", ".json", ".go", ".o", ".pyc",
-    ];
-    let mut dirs: Vec<String> = vec![String::new()];
-    let mut head = 0;
-    let mut paths = Vec::with_capacity(n);
-    while paths.len() < n {
-        if head == dirs.len() {
-            dirs.push(format!("top{head}"));
-        }
-        let dir = dirs[head].clone();
-        head += 1;
-        for i in 0..(8 + next(33)) {
-            if paths.len() == n {
-                break;
-            }
-            let name = format!(
-                "{}_{i}{}",
-                WORDS[next(10) as usize],
-                EXTS[next(10) as usize]
-            );
-            paths.push(
-                if dir.is_empty() {
-                    name
-                } else {
-                    format!("{dir}/{name}")
-                }
-                .into_bytes(),
-            );
-        }
-        if dir.matches('/').count() < 5 {
-            for k in 0..(1 + next(6)) {
-                let name = format!("{}{k}", WORDS[next(10) as usize]);
-                dirs.push(if dir.is_empty() {
-                    name
-                } else {
-                    format!("{dir}/{name}")
-                });
-            }
-        }
-    }
-    paths
-}
+/// Tracked and ignored extensions: about a fifth of the paths are ignored.
+const EXTS: &[&str] = &[
+    ".c", ".h", ".py", ".rs", ".txt", ".md", ".json", ".go", ".o", ".pyc",
+];
 
 /// Writes `content` as the `.hgignore` of a fresh temporary repository root
 /// and returns the directory (kept alive by the caller) and the file path.
@@ -159,7 +109,7 @@ fn match_100k_paths(bencher: Bencher, which: &str) {
         large()
     };
     let (_dir, matcher) = matcher_for(&content);
-    let paths = tree_paths(100_000);
+    let paths = common::tree_paths(100_000, EXTS);
     bencher.bench(|| {
         paths
             .iter()
