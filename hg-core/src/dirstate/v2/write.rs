@@ -33,16 +33,25 @@ pub const WRITE_MODE_FORCE_APPEND: u8 = 2;
 /// Orders paths component by component (`path.split(b"/")` in Python): this
 /// is byte order with `/` sorting before every other byte.
 pub(crate) fn component_order(a: &[u8], b: &[u8]) -> Ordering {
-    let key = |c: u8| if c == b'/' { 0u8 } else { c.wrapping_add(0) };
-    for (x, y) in a.iter().zip(b) {
-        if x != y {
-            let (kx, ky) = (key(*x), key(*y));
-            // '/' maps to 0; a real 0 byte cannot be in a path, but if it is,
-            // fall back to raw order so the comparison stays total.
-            return kx.cmp(&ky).then(x.cmp(y));
-        }
+    let n = a.len().min(b.len());
+    // Skip the common prefix 8 bytes at a time (sorting ~300k paths with a
+    // byte-at-a-time comparator is the writer's main cost otherwise).
+    let mut i = 0;
+    while i + 8 <= n && a[i..i + 8] == b[i..i + 8] {
+        i += 8;
     }
-    a.len().cmp(&b.len())
+    while i < n && a[i] == b[i] {
+        i += 1;
+    }
+    if i == n {
+        return a.len().cmp(&b.len());
+    }
+    let (x, y) = (a[i], b[i]);
+    match (x == b'/', y == b'/') {
+        (true, _) => Ordering::Less,
+        (_, true) => Ordering::Greater,
+        _ => x.cmp(&y),
+    }
 }
 
 fn too_large(what: &str) -> DirstateError {
@@ -342,6 +351,23 @@ mod tests {
         let mut v: Vec<&[u8]> = vec![b"a.txt", b"a/b", b"a", b"a/b/c", b"a-b", b"b"];
         v.sort_by(|a, b| component_order(a, b));
         assert_eq!(v, vec![&b"a"[..], b"a/b", b"a/b/c", b"a-b", b"a.txt", b"b"]);
+    }
+
+    #[test]
+    fn component_order_equals_split_comparison() {
+        let mut rng = Rng(0x1234_5678);
+        let alphabet = b"a/.-\x00b";
+        let gen = |rng: &mut Rng| -> Vec<u8> {
+            let len = rng.next(12);
+            (0..len)
+                .map(|_| alphabet[rng.next(alphabet.len())])
+                .collect()
+        };
+        for _ in 0..20000 {
+            let (a, b) = (gen(&mut rng), gen(&mut rng));
+            let want = a.split(|&c| c == b'/').cmp(b.split(|&c| c == b'/'));
+            assert_eq!(component_order(&a, &b), want, "{a:?} {b:?}");
+        }
     }
 
     /// Everything observable about a map, order-independent.
