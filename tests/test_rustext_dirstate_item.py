@@ -38,6 +38,11 @@ def observe(item):
             flags &= ~MTIME_SECOND_AMBIGUOUS
         out["v2_data"] = (flags, size, s, ns)
     out["likely"] = [item.mtime_likely_equal_to(m) for m in MTIMES]
+    for name in ("_v1_state", "_v1_mode", "_v1_size", "_v1_mtime"):
+        try:
+            out[name] = getattr(item, name)()
+        except Exception as e:  # noqa: BLE001
+            out[name] = type(e)
     return out
 
 

@@ -142,6 +142,18 @@ py_class!(pub class DirstateItem |py| {
     @property def removed(&self) -> PyResult<bool> { Ok(self.get(py).removed()) }
     @property def from_p2(&self) -> PyResult<bool> { Ok(self.get(py).from_p2()) }
 
+    // pure's private v1 encoders (upstream Rust exposes them too).
+    def v1_state(&self) -> PyResult<PyBytes> {
+        Ok(PyBytes::new(py, &[self.tracked_somewhere(py)?.state()]))
+    }
+    def _v1_state(&self) -> PyResult<PyBytes> { self.v1_state(py) }
+    def v1_mode(&self) -> PyResult<i32> { Ok(self.get(py).v1_mode()) }
+    def _v1_mode(&self) -> PyResult<i32> { self.v1_mode(py) }
+    def v1_size(&self) -> PyResult<i32> { Ok(self.tracked_somewhere(py)?.v1_size()) }
+    def _v1_size(&self) -> PyResult<i32> { self.v1_size(py) }
+    def v1_mtime(&self) -> PyResult<i32> { Ok(self.tracked_somewhere(py)?.v1_mtime()) }
+    def _v1_mtime(&self) -> PyResult<i32> { self.v1_mtime(py) }
+
     def __repr__(&self) -> PyResult<String> {
         Ok(format!("<DirstateItem {:?}>", self.get(py)))
     }
