@@ -180,3 +180,108 @@ fn v2_directory_nodes_are_listed_by_debug_iter_all() {
     );
     assert_eq!(map.debug_iter(false).count(), map.len());
 }
+
+/// Mercurial's own readers (C `parse_dirstate`, Python `v2.parse_dirstate`)
+/// must read what we write, entry for entry. Needs a Python with Mercurial:
+/// `DIRSTATE_ORACLE_PYTHON=/work/main/.venv/bin/python cargo test ...`
+/// (skipped, and says so, when unset).
+#[test]
+fn mercurial_reads_what_we_write() {
+    let Some(python) = std::env::var_os("DIRSTATE_ORACLE_PYTHON") else {
+        eprintln!("DIRSTATE_ORACLE_PYTHON unset: skipping the Mercurial oracle check");
+        return;
+    };
+    let dump_py = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/dirstate/dump.py");
+    let dir = tempfile::tempdir().unwrap();
+    let oracle = |args: &[&std::path::Path]| -> String {
+        let out = std::process::Command::new(&python)
+            .env("HGMODULEPOLICY", "c")
+            .arg(&dump_py)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    for scen in SCENARIOS {
+        for source in ["v1", "v2"] {
+            let (mut map, parents) = if source == "v1" {
+                DirstateMap::new_v1(&fixture(&format!("v1-{scen}.dirstate"))).unwrap()
+            } else {
+                let (m, p, _, _) = load_v2(scen);
+                (m, p)
+            };
+            // Some mutations so that we write states Mercurial did not.
+            let paths: Vec<Vec<u8>> = map.iter().map(|(p, _)| p.to_vec()).collect();
+            map.set_untracked(&paths[0]).unwrap();
+            map.set_tracked(b"new/file").unwrap();
+            map.copy_map_insert(b"new/file", &paths[1]).unwrap();
+            let t = hg_core::dirstate::TruncatedTimestamp::new(1_600_000_000, 5, false).unwrap();
+            map.set_clean(&paths[paths.len() - 1], 0o100755, 9, t)
+                .unwrap();
+
+            // v1 through the C parser.
+            let v1_path = dir.path().join("dirstate-v1");
+            std::fs::write(&v1_path, map.pack_v1(&parents).unwrap()).unwrap();
+            let got = oracle(&[std::path::Path::new("v1"), &v1_path]);
+            assert_eq!(
+                got,
+                dump(
+                    &DirstateMap::new_v1(&std::fs::read(&v1_path).unwrap())
+                        .unwrap()
+                        .0,
+                    &parents
+                )
+            );
+
+            // v2 (new file) through the Python reader.
+            let (data, meta, _) = map.pack_v2(1).unwrap();
+            let docket = Docket {
+                parents,
+                tree_metadata: meta,
+                data_size: data.len(),
+                uuid: b"0123abcd".to_vec(),
+            };
+            let docket_path = dir.path().join("docket");
+            let data_path = dir.path().join("data");
+            std::fs::write(&docket_path, docket.serialize().unwrap()).unwrap();
+            std::fs::write(&data_path, &data).unwrap();
+            let got = oracle(&[std::path::Path::new("v2"), &docket_path, &data_path]);
+            let ours = DirstateMap::new_v2(
+                OnDiskBytes::Owned(data),
+                docket.data_size,
+                &docket.tree_metadata,
+                b"x",
+            )
+            .unwrap();
+            assert_eq!(got, dump(&ours, &parents), "{source}-{scen} v2");
+
+            // v2 appended to the fixture's data file, when loaded from it.
+            if source == "v2" {
+                let (_, _, old, old_docket) = load_v2(scen);
+                let (tail, meta, appended) = map.pack_v2(2).unwrap();
+                assert!(appended);
+                let mut whole = old[..old_docket.data_size].to_vec();
+                whole.extend_from_slice(&tail);
+                let docket = Docket {
+                    parents,
+                    tree_metadata: meta,
+                    data_size: whole.len(),
+                    uuid: old_docket.uuid.clone(),
+                };
+                std::fs::write(&docket_path, docket.serialize().unwrap()).unwrap();
+                std::fs::write(&data_path, &whole).unwrap();
+                let got = oracle(&[std::path::Path::new("v2"), &docket_path, &data_path]);
+                let n = whole.len();
+                let ours =
+                    DirstateMap::new_v2(OnDiskBytes::Owned(whole), n, &docket.tree_metadata, b"x")
+                        .unwrap();
+                assert_eq!(got, dump(&ours, &parents), "{scen} v2 appended");
+            }
+        }
+    }
+}
