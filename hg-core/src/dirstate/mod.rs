@@ -1,7 +1,18 @@
 //! The dirstate: what Mercurial knows about each tracked file.
 //!
 //! Implements the contract of `scratch/prompts/dirstate-api.md` for
-//! Mercurial 6.9.5. Deviations from that contract (for the binding):
+//! Mercurial 6.9.5. Properties worth knowing:
+//!
+//! - Entries iterate in Python `dict` order (insertion order, overwrite keeps
+//!   the position; see `table`), so `pack_v1` is byte-identical to C's
+//!   `pack_dirstate` after the same parse/mutation sequence, and a v2 read
+//!   inserts in the order of Mercurial's Python v2 reader (post-order).
+//! - The v2 reader is as lenient as Mercurial's C/Python one about field
+//!   values (nanoseconds, path bytes are not validated) and strict about
+//!   structure (every offset/count checked against `data_size`, cycles
+//!   detected): anything else is `Corrupted`, never a panic.
+//!
+//! Deviations from that contract (for the binding):
 //!
 //! - Errors: [`DirstateError`] has more variants than `Corrupted`/`Io`, one
 //!   per Python exception: `V1Format` (C parser's `ValueError`, exact
@@ -19,6 +30,8 @@
 //! - `DirstateEntry` equals DirstateItem semantically; the only byte-level
 //!   difference from the C type is that a dropped mtime also drops its
 //!   "second ambiguous" bit (C keeps a stale bit in v2 flags, unobservable).
+//! - `DirstateEntry::state()` of an entry tracked nowhere is `n` as in C
+//!   (pure Python says `?`); such entries never live in a map.
 //! - `DirstateEntry::set_clean` keeps p2_info and fallback bits, like
 //!   `pure/parsers.py` and upstream Rust; the C DirstateItem clears them.
 //! - dirstate-v2 writes: append mode references the old child block of every
