@@ -1,26 +1,201 @@
-//! Placeholder for the status binding (owned by engineer "status"): until the
-//! real walk lands, `status()` raises `FallbackError`, which makes
-//! `dirstate.status()` fall back to Mercurial's Python/C implementation.
-use cpython::{PyErr, PyList, PyObject, PyResult, PyTuple, Python};
+//! `rustext.dirstate.status`: converts `dirstate._rust_status`'s arguments,
+//! runs hg-core's walk without the GIL, and builds the 12-tuple Mercurial
+//! expects. Anything not reproduced exactly raises `FallbackError`, which
+//! makes Mercurial run its own Python/C status instead.
+use std::path::PathBuf;
 
+use cpython::{
+    NoArgs, ObjectProtocol, PyBool, PyBytes, PyErr, PyList, PyObject, PyResult, PyString, PyTuple,
+    Python, PythonObject, ToPyObject,
+};
+use hg_core::dirstate::DirstateMap as CoreMap;
+use hg_core::matchers::{get_ignore_matcher_with_hash, IgnoreWarning, Matcher};
+use hg_core::status::{apply_cache_updates, status as core_status, BadReason, StatusOptions};
+
+use crate::dirstate::DirstateMap;
 use crate::exceptions::FallbackError;
+
+/// `FallbackError(why)`; with `RUSTEXT_STATUS_TRACE` set, also says why
+/// on stderr (used by the differential tests to tell which path ran).
+fn fallback(py: Python, why: impl Into<String>) -> PyErr {
+    let why = why.into();
+    if std::env::var_os("RUSTEXT_STATUS_TRACE").is_some() {
+        eprintln!("rustext-status: fallback: {why}");
+    }
+    PyErr::new::<FallbackError, _>(py, why)
+}
+
+fn path_of(py: Python, obj: &PyObject) -> PyResult<PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    let b = obj.extract::<PyBytes>(py)?;
+    Ok(PathBuf::from(std::ffi::OsStr::from_bytes(b.data(py))))
+}
+
+fn bytes_list<T: AsRef<[u8]>>(py: Python, items: &[T]) -> PyObject {
+    let v: Vec<PyObject> = items
+        .iter()
+        .map(|p| PyBytes::new(py, p.as_ref()).into_object())
+        .collect();
+    PyList::new(py, &v).into_object()
+}
+
+/// The Python matcher's `files()` hold an explicit untracked path, which is
+/// when Mercurial consults the ignore patterns although neither unknown
+/// nor ignored files are listed.
+fn explicit_untracked(matcher: &dyn Matcher, map: &CoreMap) -> bool {
+    matcher
+        .file_set()
+        .is_some_and(|files| files.iter().any(|f| !f.is_empty() && !map.contains_key(f)))
+}
 
 /// Signature expected by `mercurial/dirstate.py::_rust_status`.
 #[allow(clippy::too_many_arguments)]
 pub fn status(
     py: Python,
-    _dmap: PyObject,
-    _matcher: PyObject,
-    _root_dir: PyObject,
-    _ignore_files: PyList,
-    _check_exec: bool,
-    _list_clean: bool,
-    _list_ignored: bool,
-    _list_unknown: bool,
-    _collect_traversed_dirs: bool,
+    dmap: PyObject,
+    matcher: PyObject,
+    root_dir: PyObject,
+    ignore_files: PyList,
+    check_exec: bool,
+    list_clean: bool,
+    list_ignored: bool,
+    list_unknown: bool,
+    collect_traversed_dirs: bool,
 ) -> PyResult<PyTuple> {
-    Err(PyErr::new::<FallbackError, _>(
+    let map_obj = DirstateMap::from_object(py, &dmap)?;
+    let matcher_is_prefix = matcher
+        .call_method(py, "prefix", NoArgs, None)?
+        .is_true(py)?;
+    let root = path_of(py, &root_dir)?;
+    let rust_matcher = crate::matchers::convert_matcher_with_root(py, &matcher, &root)
+        .inspect_err(|_| {
+            if std::env::var_os("RUSTEXT_STATUS_TRACE").is_some() {
+                eprintln!("rustext-status: fallback: matcher not converted");
+            }
+        })?;
+    let mut ignore_paths = Vec::new();
+    for f in ignore_files.iter(py) {
+        ignore_paths.push(path_of(py, &f)?);
+    }
+    let opts = StatusOptions {
+        check_exec,
+        list_clean,
+        list_ignored,
+        list_unknown,
+        collect_traversed_dirs,
+        matcher_is_prefix,
+    };
+
+    let borrowed = map_obj.inner_ref(py)?;
+    let map: &CoreMap = &borrowed;
+    let matcher_ref: &dyn Matcher = &*rust_matcher;
+    let needs_ignore = list_unknown || list_ignored || explicit_untracked(matcher_ref, map);
+    let ignore = if needs_ignore {
+        let r = get_ignore_matcher_with_hash(ignore_paths, &root).map_err(|e| {
+            if list_unknown {
+                crate::matchers::ignore_error_to_py(py, &e)
+            } else {
+                // Python may not read the patterns at all in this case.
+                fallback(py, format!("ignore patterns: {e}"))
+            }
+        })?;
+        if !r.warnings.is_empty() && !list_unknown {
+            // Python reads the patterns lazily here and might not warn.
+            return Err(fallback(
+                py,
+                "ignore warnings without listing unknown files",
+            ));
+        }
+        Some(r)
+    } else {
+        None
+    };
+    let is_v2 = map.v2_uuid().is_some();
+    let patterns_changed = match &ignore {
+        Some(r) if list_unknown || list_ignored => {
+            Some(r.patterns_hash != map.ignore_patterns_hash())
+        }
+        _ => None,
+    };
+    let never = |_: &[u8]| false;
+    let ignore_matcher: Option<&dyn Matcher> = ignore.as_ref().map(|r| &*r.matcher);
+    let ignore_fn = move |p: &[u8]| ignore_matcher.is_some_and(|m| m.matches(p));
+    let ignore_ref: &(dyn Fn(&[u8]) -> bool + Sync) =
+        if needs_ignore { &ignore_fn } else { &never };
+
+    let result = py
+        .allow_threads(|| core_status(map, matcher_ref, &root, ignore_ref, opts, patterns_changed));
+    let mut out = result.map_err(|e| fallback(py, e.to_string()))?;
+
+    if out
+        .bad
+        .iter()
+        .any(|(_, r)| matches!(r, BadReason::Unreadable(_)))
+    {
+        // Mercurial names unreadable directories relative to the current
+        // directory; only the repository root gives the same text.
+        let cwd = std::env::current_dir().ok();
+        if cwd.as_deref() != Some(root.as_path()) {
+            return Err(fallback(py, "unreadable directory outside the root"));
+        }
+    }
+
+    let warnings: Vec<PyObject> = ignore
+        .as_ref()
+        .map(|r| {
+            r.warnings
+                .iter()
+                .map(|w| match w {
+                    IgnoreWarning::InvalidSyntax { file, syntax } => {
+                        (PyBytes::new(py, file), PyBytes::new(py, syntax))
+                            .to_py_object(py)
+                            .into_object()
+                    }
+                    IgnoreWarning::NoSuchFile { path } => PyBytes::new(py, path).into_object(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let bad: Vec<PyObject> = out
+        .bad
+        .iter()
+        .map(|(p, r)| {
+            (PyBytes::new(py, p), PyString::new(py, &r.message()))
+                .to_py_object(py)
+                .into_object()
+        })
+        .collect();
+    let tuple = PyTuple::new(
         py,
-        "Rust status is not implemented yet",
-    ))
+        &[
+            bytes_list(py, &out.lookup),
+            bytes_list(py, &out.modified),
+            bytes_list(py, &out.added),
+            bytes_list(py, &out.removed),
+            bytes_list(py, &out.deleted),
+            bytes_list(py, &out.clean),
+            bytes_list(py, &out.ignored),
+            bytes_list(py, &out.unknown),
+            PyList::new(py, &warnings).into_object(),
+            PyList::new(py, &bad).into_object(),
+            bytes_list(py, &out.traversed),
+            PyBool::get(py, out.dirty).into_object(),
+        ],
+    );
+    let updates = std::mem::take(&mut out.cache_updates);
+    drop(out);
+    drop(borrowed);
+    if is_v2 && (!updates.is_empty() || patterns_changed == Some(true)) {
+        let mut m = map_obj.inner_mut(py)?;
+        apply_cache_updates(&mut m, updates);
+        if let Some(r) = &ignore {
+            if patterns_changed.is_some() {
+                m.set_ignore_patterns_hash(r.patterns_hash);
+            }
+        }
+    }
+    if std::env::var_os("RUSTEXT_STATUS_TRACE").is_some() {
+        eprintln!("rustext-status: native");
+    }
+    Ok(tuple)
 }
