@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use hg_core::matchers::python_re::{self, ReError};
 use hg_core::matchers::regex_text::{glob_to_re, kindpat_regex};
 use hg_core::matchers::{
-    get_ignore_matcher_with_hash, parse_pattern_file, FileMatcher, IgnoreWarning, IncludeMatcher,
-    KindPat, Matcher, PatternError, PatternKind, PatternMatcher, VisitChildrenSet,
+    get_ignore_matcher_with_hash, parse_pattern_file, AlwaysMatcher, DifferenceMatcher,
+    FileMatcher, IgnoreWarning, IncludeMatcher, IntersectionMatcher, KindPat, Matcher,
+    NeverMatcher, PatternError, PatternKind, PatternMatcher, UnionMatcher, VisitChildrenSet,
 };
 
 fn fixtures() -> String {
@@ -167,6 +168,9 @@ fn python_re_semantics() {
 }
 
 fn parse_kindpats(field: &str) -> Vec<KindPat> {
+    if field == "-" {
+        return Vec::new();
+    }
     field
         .split(',')
         .map(|kp| {
@@ -180,10 +184,22 @@ fn parse_kindpats(field: &str) -> Vec<KindPat> {
         .collect()
 }
 
+fn build_spec(typ: &str, arg: &str) -> Box<dyn Matcher> {
+    let root = Path::new("/root");
+    match typ {
+        "pattern" => Box::new(PatternMatcher::new(parse_kindpats(arg), root).unwrap()),
+        "include" => Box::new(IncludeMatcher::new(parse_kindpats(arg), root).unwrap()),
+        "exact" => Box::new(FileMatcher::new(unhex_list(arg))),
+        "always" => Box::new(AlwaysMatcher),
+        _ => Box::new(NeverMatcher),
+    }
+}
+
 #[test]
 fn matchers_answer_like_mercurial() {
     let text = fixtures();
     let mut current: Option<(Box<dyn Matcher>, String, Vec<u8>)> = None;
+    let mut pending_error: Option<(PatternError, String)> = None;
     let mut cases = 0;
     for line in text.lines() {
         let r: Vec<&str> = line.split('\t').collect();
@@ -191,22 +207,57 @@ fn matchers_answer_like_mercurial() {
             "matcher" => {
                 cases += 1;
                 let root = Path::new("/root");
-                let (m, pats): (Box<dyn Matcher>, Vec<u8>) = match r[1] {
-                    "pattern" => {
-                        let m = PatternMatcher::new(parse_kindpats(r[2]), root).unwrap();
+                let built: Result<(Box<dyn Matcher>, Vec<u8>), PatternError> = match r[1] {
+                    "pattern" => PatternMatcher::new(parse_kindpats(r[2]), root).map(|m| {
                         let p = m.python_regex().to_vec();
-                        (Box::new(m), p)
-                    }
-                    "include" => {
-                        let m = IncludeMatcher::new(parse_kindpats(r[2]), root).unwrap();
+                        (Box::new(m) as Box<dyn Matcher>, p)
+                    }),
+                    "include" => IncludeMatcher::new(parse_kindpats(r[2]), root).map(|m| {
                         let p = m.python_regex().to_vec();
-                        (Box::new(m), p)
-                    }
-                    _ => (Box::new(FileMatcher::new(unhex_list(r[2]))), Vec::new()),
+                        (Box::new(m) as Box<dyn Matcher>, p)
+                    }),
+                    _ => Ok((Box::new(FileMatcher::new(unhex_list(r[2]))), Vec::new())),
                 };
-                current = Some((m, line.to_string(), pats));
+                match built {
+                    Ok((m, pats)) => current = Some((m, line.to_string(), pats)),
+                    Err(e) => {
+                        pending_error = Some((e, line.to_string()));
+                        current = None;
+                    }
+                }
+            }
+            "merr" => {
+                let (e, case) = pending_error
+                    .take()
+                    .expect("Rust built a matcher Python rejects");
+                match e {
+                    PatternError::InvalidRegex { message } => {
+                        assert_eq!(show(&message), show(&unhex(r[1])), "{}", case)
+                    }
+                    PatternError::Unsupported(_) => {}
+                    other => panic!("{}: {:?}", case, other),
+                }
+            }
+            "combo" => {
+                cases += 1;
+                let m1 = build_spec(r[2], r[3]);
+                let m2 = build_spec(r[4], r[5]);
+                let m: Box<dyn Matcher> = match r[1] {
+                    "union" => Box::new(UnionMatcher::new(vec![m1, m2])),
+                    "intersection" => Box::new(IntersectionMatcher::new(m1, m2)),
+                    _ => Box::new(DifferenceMatcher::new(m1, m2)),
+                };
+                current = Some((m, line.to_string(), Vec::new()));
+            }
+            "flags" => {
+                let (m, case, _) = current.as_ref().unwrap();
+                let got = format!("{}{}", m.matches_everything() as u8, m.is_exact() as u8);
+                assert_eq!(got, r[1], "{}", case);
             }
             "pats" => {
+                if let Some((e, case)) = pending_error.take() {
+                    panic!("{}: Rust error {:?} but Python accepts", case, e);
+                }
                 let (_, case, pats) = current.as_ref().unwrap();
                 assert_eq!(show(pats), show(&unhex(r[1])), "{}", case);
             }

@@ -13,6 +13,7 @@
 mod basic;
 mod combine;
 mod error;
+mod fast;
 mod ignore;
 mod include;
 mod kind;

@@ -4,8 +4,11 @@
 use std::collections::HashSet;
 use std::path::Path;
 
+use std::sync::OnceLock;
+
+use super::fast::{shape_of, FastPaths};
 use super::python_re::{self, ReError};
-use super::regex_text::kindpat_regex;
+use super::regex_text::{kindpat_regex, INCLUDE_SUFFIX, PATTERN_SUFFIX};
 use super::{KindPat, PatternError, PatternKind};
 
 /// Largest regex piece Mercurial compiles in one go (`MAX_RE_SIZE`).
@@ -18,6 +21,27 @@ struct SubInclude {
     matcher: super::IncludeMatcher,
 }
 
+/// How the regex-kind patterns are answered.
+#[derive(Debug)]
+enum RegexPart {
+    /// No regex-kind pattern.
+    None,
+    /// One regex for everything (global flags, or pieces that only make
+    /// sense joined).
+    Full(regex::bytes::Regex),
+    /// Shaped patterns through [`FastPaths`], the others (all anchored at
+    /// the start) through `rest`; the exact full regex is built on demand
+    /// for paths with a newline.
+    Split {
+        fast: FastPaths,
+        rest: Option<regex::bytes::Regex>,
+        /// Bytes the paths matched by `rest` can start with, when known.
+        first_bytes: Option<Box<[bool; 256]>>,
+        full_groups: Vec<String>,
+        full: OnceLock<Option<regex::bytes::Regex>>,
+    },
+}
+
 /// The compiled form of a pattern list: `matches` answers like the function
 /// `_buildmatch` returns.
 #[derive(Debug)]
@@ -26,11 +50,7 @@ pub struct PatternSet {
     exact: HashSet<Vec<u8>>,
     /// Set when every pattern is `rootfilesin:`: the allowed directories.
     rootfilesin_dirs: Option<HashSet<Vec<u8>>>,
-    /// The combined regex of the other patterns.
-    regex: Option<regex::bytes::Regex>,
-    /// Literal prefixes answering without the regex when all regex patterns
-    /// are `path:`-like (`lit(?:/|$)`).
-    path_prefixes: Option<HashSet<Vec<u8>>>,
+    regex: RegexPart,
     subincludes: Vec<SubInclude>,
     /// The Python regex text (`matcher._pats`), kept for tests and debugging.
     python_regex: Vec<u8>,
@@ -97,17 +117,98 @@ fn rootfilesin_repr(dirs: &HashSet<Vec<u8>>) -> Vec<u8> {
     out
 }
 
-/// Recognizes `reescape(lit)(?:/|$)` (a `path:`/`relpath:` regex) and
-/// returns `lit`.
-fn path_literal(kp: &KindPat) -> Option<Vec<u8>> {
+fn compile(groups: &[String]) -> Result<regex::bytes::Regex, PatternError> {
+    python_re::compile(groups).map_err(|e| match e {
+        ReError::Unsupported(w) | ReError::Invalid(w) => PatternError::Unsupported(w),
+    })
+}
+
+/// Whether a regex piece is anchored at the path start by a literal or
+/// class, so that the DFA gives up after a few bytes on most paths (unlike
+/// `.*X` and `(?:|.*/)X`, which must scan every path to its end).
+fn is_cheap(kp: &KindPat, text: &[u8]) -> bool {
     match kp.kind {
-        PatternKind::Path | PatternKind::RelPath
-            if !kp.pattern.is_empty() && kp.pattern != b"." =>
-        {
-            Some(kp.pattern.clone())
+        PatternKind::RelGlob => false,
+        PatternKind::RelRe if !kp.pattern.starts_with(b"^") => false,
+        _ => {
+            !text.is_empty()
+                && !text.starts_with(b".")
+                && !text.starts_with(b"(")
+                && !text.starts_with(b"^.")
+                && !text.starts_with(b"^(")
+        }
+    }
+}
+
+/// The byte every path matched by a cheap piece starts with, when it is
+/// obvious from the pattern text (`None`: unknown, any byte possible).
+fn first_byte(kp: &KindPat) -> Option<u8> {
+    let pat = &kp.pattern[..];
+    let plain = |b: u8| b.is_ascii_alphanumeric() || b"/_-~@%=".contains(&b);
+    match kp.kind {
+        PatternKind::Glob | PatternKind::RootGlob | PatternKind::Path | PatternKind::RelPath => {
+            pat.first().copied().filter(|&b| plain(b) || b == b'.')
+        }
+        PatternKind::RootFilesIn if pat != b"." => pat.first().copied(),
+        PatternKind::Re | PatternKind::RelRe => {
+            if pat.contains(&b'|') || pat.contains(&b'(') {
+                return None;
+            }
+            let body = pat.strip_prefix(b"^").unwrap_or(pat);
+            let (byte, rest) = match body {
+                [b'\\', c, rest @ ..] if !c.is_ascii_alphanumeric() => (*c, rest),
+                [c, rest @ ..] if plain(*c) => (*c, rest),
+                _ => return None,
+            };
+            match rest.first() {
+                Some(b'*' | b'?' | b'{') => None,
+                _ => Some(byte),
+            }
         }
         _ => None,
     }
+}
+
+/// Splits the regex-kind patterns into fast-path shapes and a regex of
+/// cheap anchored pieces. When some piece needs a full scan anyway, one
+/// regex over everything is faster than hashing components on top of it.
+fn split(
+    pieces: &[(&KindPat, Vec<u8>)],
+    include: bool,
+    full_groups: Vec<String>,
+) -> Result<RegexPart, PatternError> {
+    let mut fast = FastPaths::new(include);
+    let mut rest = Vec::new();
+    let mut first_bytes = Some([false; 256]);
+    for (kp, text) in pieces {
+        if let Some(shape) = shape_of(kp, include) {
+            fast.add(shape);
+            continue;
+        }
+        if !is_cheap(kp, text) {
+            return Ok(RegexPart::Full(compile(&full_groups)?));
+        }
+        match (first_byte(kp), first_bytes.as_mut()) {
+            (Some(b), Some(table)) => table[usize::from(b)] = true,
+            _ => first_bytes = None,
+        }
+        match python_re::analyze(text) {
+            Ok(t) if !t.global_flags => rest.push(t.regex),
+            _ => return Ok(RegexPart::Full(compile(&full_groups)?)),
+        }
+    }
+    let rest_regex = if rest.is_empty() {
+        None
+    } else {
+        Some(compile(&rest)?)
+    };
+    Ok(RegexPart::Split {
+        fast,
+        rest: rest_regex,
+        first_bytes: first_bytes.map(Box::new),
+        full_groups,
+        full: OnceLock::new(),
+    })
 }
 
 impl PatternSet {
@@ -127,8 +228,7 @@ impl PatternSet {
         let mut set = PatternSet {
             exact: HashSet::new(),
             rootfilesin_dirs: None,
-            regex: None,
-            path_prefixes: None,
+            regex: RegexPart::None,
             subincludes,
             python_regex: Vec::new(),
         };
@@ -141,15 +241,16 @@ impl PatternSet {
             set.rootfilesin_dirs = Some(dirs);
             return Ok(set);
         }
-        let mut pieces: Vec<Vec<u8>> = Vec::new();
+        let mut pieces: Vec<(&KindPat, Vec<u8>)> = Vec::new();
         for kp in &rest {
             if kp.kind == PatternKind::FilePath {
                 set.exact.insert(kp.pattern.clone());
             } else {
-                pieces.push(kindpat_regex(kp, globsuffix)?);
+                pieces.push((kp, kindpat_regex(kp, globsuffix)?));
             }
         }
-        set.python_regex = pieces.join(&b'|');
+        let texts: Vec<&[u8]> = pieces.iter().map(|(_, t)| &t[..]).collect();
+        set.python_regex = texts.join(&b'|');
         if pieces.is_empty() {
             return Ok(set);
         }
@@ -158,21 +259,25 @@ impl PatternSet {
         let mut groups: Vec<Vec<u8>> = Vec::new();
         let mut start = 0;
         let mut size = 0;
-        for (idx, piece) in pieces.iter().enumerate() {
-            if piece.len() > MAX_RE_SIZE {
+        for (idx, text) in texts.iter().enumerate() {
+            if text.len() > MAX_RE_SIZE {
                 return Err(PatternError::unsupported("matcher pattern is too long"));
-            } else if size + piece.len() > MAX_RE_SIZE {
-                groups.push(pieces[start..idx].join(&b'|'));
+            } else if size + text.len() > MAX_RE_SIZE {
+                groups.push(texts[start..idx].join(&b'|'));
                 start = idx;
                 size = 0;
             }
-            size += piece.len() + 1;
+            size += text.len() + 1;
         }
-        groups.push(pieces[start..].join(&b'|'));
-        let mut translated = Vec::with_capacity(groups.len());
+        groups.push(texts[start..].join(&b'|'));
+        let mut full_groups = Vec::with_capacity(groups.len());
+        let mut global_flags = false;
         for group in &groups {
-            match python_re::translate(group) {
-                Ok(t) => translated.push(t),
+            match python_re::analyze(group) {
+                Ok(t) => {
+                    global_flags |= t.global_flags;
+                    full_groups.push(t.regex);
+                }
                 Err(ReError::Unsupported(why)) => return Err(PatternError::Unsupported(why)),
                 Err(ReError::Invalid(_)) => {
                     let owned: Vec<KindPat> = rest.iter().map(|kp| (*kp).clone()).collect();
@@ -180,15 +285,15 @@ impl PatternSet {
                 }
             }
         }
-        let literals: Option<HashSet<Vec<u8>>> = rest
-            .iter()
-            .filter(|kp| kp.kind != PatternKind::FilePath)
-            .map(|kp| path_literal(kp))
-            .collect();
-        set.path_prefixes = literals;
-        set.regex = Some(python_re::compile(&translated).map_err(|e| match e {
-            ReError::Unsupported(w) | ReError::Invalid(w) => PatternError::Unsupported(w),
-        })?);
+        let include = match globsuffix {
+            INCLUDE_SUFFIX => Some(true),
+            PATTERN_SUFFIX => Some(false),
+            _ => None,
+        };
+        set.regex = match include {
+            Some(include) if !global_flags => split(&pieces, include, full_groups)?,
+            _ => RegexPart::Full(compile(&full_groups)?),
+        };
         Ok(set)
     }
 
@@ -206,24 +311,37 @@ impl PatternSet {
                 return true;
             }
         }
-        if let Some(prefixes) = &self.path_prefixes {
-            // `lit(?:/|$)`: `path` is `lit`, `lit` + "\n", or below `lit`.
-            let trimmed = path.strip_suffix(b"\n").unwrap_or(path);
-            if prefixes.contains(trimmed) || prefixes.contains(path) {
-                return true;
+        let regex_match = match &self.regex {
+            RegexPart::None => false,
+            RegexPart::Full(re) => re.is_match(path),
+            RegexPart::Split {
+                fast,
+                rest,
+                first_bytes,
+                full_groups,
+                full,
+            } => {
+                if path.contains(&b'\n') {
+                    // Python's `$` matches before a final newline: only the
+                    // full translation handles that exactly.
+                    full.get_or_init(|| compile(full_groups).ok())
+                        .as_ref()
+                        .is_some_and(|re| re.is_match(path))
+                } else {
+                    let may_start =
+                        |t: &[bool; 256]| path.first().is_some_and(|&b| t[usize::from(b)]);
+                    fast.matches(path)
+                        || rest.as_ref().is_some_and(|re| {
+                            first_bytes.as_deref().is_none_or(may_start) && re.is_match(path)
+                        })
+                }
             }
-            if super::roots::find_dirs(path).any(|d| !d.is_empty() && prefixes.contains(d)) {
-                return true;
-            }
-        } else if let Some(re) = &self.regex {
-            if re.is_match(path) {
-                return true;
-            }
-        }
-        self.subincludes.iter().any(|s| {
-            path.starts_with(&s.prefix)
-                && super::Matcher::matches(&s.matcher, &path[s.prefix.len()..])
-        })
+        };
+        regex_match
+            || self.subincludes.iter().any(|s| {
+                path.starts_with(&s.prefix)
+                    && super::Matcher::matches(&s.matcher, &path[s.prefix.len()..])
+            })
     }
 
     /// Mercurial's `_pats` text for the regex part.

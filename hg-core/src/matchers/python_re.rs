@@ -85,6 +85,8 @@ struct Parser<'a> {
     src: &'a [u8],
     pos: usize,
     global: Flags,
+    /// Whether a global flag group `(?i)` was seen.
+    saw_global: bool,
 }
 
 fn invalid<T>(msg: impl Into<String>) -> Result<T, ReError> {
@@ -281,6 +283,7 @@ impl<'a> Parser<'a> {
                             return invalid("global flags not at the start of the expression");
                         }
                         self.global = merge(self.global, on, Flags::default());
+                        self.saw_global = true;
                         return Ok(None);
                     }
                 }
@@ -634,10 +637,29 @@ fn push_flag_letters(out: &mut String, on: Flags, off: Flags) {
 /// at the start and compiled in `(?-u)` mode. The result is a
 /// self-contained group: global flags stay inside it.
 pub fn translate(pattern: &[u8]) -> Result<String, ReError> {
+    analyze(pattern).map(|t| t.regex)
+}
+
+/// A translated regex and what fast paths may rely on.
+#[derive(Debug, Clone)]
+pub struct Translation {
+    /// The `regex`-crate text (see [`translate`]).
+    pub regex: String,
+    /// Whether the pattern starts with global inline flags (which in Python
+    /// apply to every pattern joined after it).
+    pub global_flags: bool,
+    /// A byte string every match must contain (longest literal run of a
+    /// single top-level alternative, case-sensitive only).
+    pub required_literal: Option<Vec<u8>>,
+}
+
+/// [`translate`] plus facts used for prefiltering.
+pub fn analyze(pattern: &[u8]) -> Result<Translation, ReError> {
     let mut parser = Parser {
         src: pattern,
         pos: 0,
         global: Flags::default(),
+        saw_global: false,
     };
     let alts = parser.parse_alts(false)?;
     if parser.pos < pattern.len() {
@@ -652,7 +674,40 @@ pub fn translate(pattern: &[u8]) -> Result<String, ReError> {
     emitter.out.push(':');
     emitter.alts(&alts, true, global)?;
     emitter.out.push(')');
-    Ok(emitter.out)
+    let required_literal = match &alts[..] {
+        [seq] if !global.ignore_case => longest_literal_run(seq),
+        _ => None,
+    };
+    Ok(Translation {
+        regex: emitter.out,
+        global_flags: parser.saw_global,
+        required_literal,
+    })
+}
+
+/// The longest run of consecutive literal bytes in a top-level sequence.
+fn longest_literal_run(seq: &[Node]) -> Option<Vec<u8>> {
+    let mut best: Vec<u8> = Vec::new();
+    let mut current: Vec<u8> = Vec::new();
+    for node in seq {
+        match node {
+            Node::Literal(b) => current.push(*b),
+            _ => {
+                if current.len() > best.len() {
+                    best = std::mem::take(&mut current);
+                }
+                current.clear();
+            }
+        }
+    }
+    if current.len() > best.len() {
+        best = current;
+    }
+    if best.is_empty() {
+        None
+    } else {
+        Some(best)
+    }
 }
 
 /// Compiles translated groups (see [`translate`]) into one `regex` anchored
@@ -666,6 +721,21 @@ pub fn compile(groups: &[String]) -> Result<regex::bytes::Regex, ReError> {
         .dfa_size_limit(64 << 20)
         .build()
         .map_err(|e| ReError::Unsupported(format!("regex crate: {}", e)))
+}
+
+/// An unanchored regex finding any of `literals` (a fast prefilter: the
+/// `regex` crate runs literal sets with SIMD substring search).
+pub fn literal_set(literals: &[Vec<u8>]) -> Result<regex::bytes::Regex, ReError> {
+    let mut text = String::from("(?-u)");
+    for (i, lit) in literals.iter().enumerate() {
+        if i > 0 {
+            text.push('|');
+        }
+        for &b in lit {
+            push_byte(&mut text, b);
+        }
+    }
+    regex::bytes::Regex::new(&text).map_err(|e| ReError::Unsupported(e.to_string()))
 }
 
 #[cfg(test)]
