@@ -22,11 +22,11 @@ fn state_line(m: &mut DirstateMap, query_dirs: bool) -> String {
             )
         })
         .collect();
-    let mut cps: Vec<(Vec<u8>, Vec<u8>)> = m
+    // In dict order, as Mercurial prints them.
+    let cps: Vec<(Vec<u8>, Vec<u8>)> = m
         .copy_map_iter()
         .map(|(a, b)| (a.to_vec(), b.to_vec()))
         .collect();
-    cps.sort();
     let cps: Vec<String> = cps
         .iter()
         .map(|(a, b)| {

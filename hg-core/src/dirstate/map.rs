@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 
+use super::copymap::CopyMap;
 use super::dirs::{ancestors, DirsIter, DirsMultiset};
 use super::entry::DirstateEntry;
 use super::error::DirstateError;
@@ -89,7 +90,7 @@ impl V2Origin {
 #[derive(Debug, Default)]
 pub struct DirstateMap {
     pub(crate) entries: EntryTable,
-    pub(crate) copies: FxHashMap<Box<[u8]>, Box<[u8]>>,
+    pub(crate) copies: CopyMap,
     tracked_dirs: Option<DirsMultiset>,
     all_dirs: Option<DirsMultiset>,
     pub(crate) dir_cache: FxHashMap<Box<[u8]>, CachedDirectory>,
@@ -100,13 +101,13 @@ pub struct DirstateMap {
 /// Unordered (insertion-ordered, in fact) iteration over entries.
 pub type DirstateMapIter<'a> = TableIter<'a>;
 
-/// Iteration over `(dest, source)` copies.
-pub struct CopyMapIter<'a>(std::collections::hash_map::Iter<'a, Box<[u8]>, Box<[u8]>>);
+/// Iteration over `(dest, source)` copies, in Python dict order.
+pub struct CopyMapIter<'a>(std::vec::IntoIter<(&'a [u8], &'a [u8])>);
 
 impl<'a> Iterator for CopyMapIter<'a> {
     type Item = (&'a [u8], &'a [u8]);
     fn next(&mut self) -> Option<Self::Item> {
-        self.0.next().map(|(k, v)| (&**k, &**v))
+        self.0.next()
     }
     fn size_hint(&self) -> (usize, Option<usize>) {
         self.0.size_hint()
@@ -133,7 +134,7 @@ impl DirstateMap {
         let entries = &mut map.entries;
         let parents = v1::parse(data, |r| {
             if let Some(c) = r.copy_source {
-                copies.insert(r.path.into(), c.into());
+                copies.insert(r.path, c);
             }
             entries.insert(r.path, r.entry)?;
             Ok(())
@@ -184,7 +185,7 @@ impl DirstateMap {
 
     /// Copy source of `path`.
     pub fn copy_map_get(&self, path: &[u8]) -> Option<&[u8]> {
-        self.copies.get(path).map(|s| &**s)
+        self.copies.get(path)
     }
 
     /// Whether `path` has a copy source.
@@ -199,10 +200,7 @@ impl DirstateMap {
         source: &[u8],
     ) -> Result<Option<Vec<u8>>, DirstateError> {
         self.mark_changed(dest);
-        Ok(self
-            .copies
-            .insert(dest.into(), source.into())
-            .map(Vec::from))
+        Ok(self.copies.insert(dest, source).map(Vec::from))
     }
 
     /// `copymap.pop(dest, None)`.
@@ -213,9 +211,10 @@ impl DirstateMap {
         Ok(self.copies.remove(dest).map(Vec::from))
     }
 
-    /// All `(dest, source)` copies, unordered.
+    /// All `(dest, source)` copies, in Python dict order (Mercurial prints
+    /// copies in this order).
     pub fn copy_map_iter(&self) -> CopyMapIter<'_> {
-        CopyMapIter(self.copies.iter())
+        CopyMapIter(self.copies.ordered().into_iter())
     }
 
     /// Keeps the directory multisets (when built) in step with an entry
@@ -419,7 +418,7 @@ impl DirstateMap {
         for (path, _) in self.iter() {
             size += v1::HEADER_SIZE + path.len();
         }
-        for (dest, source) in self.copies.iter() {
+        for (dest, source) in self.copies.ordered() {
             if self.contains_key(dest) {
                 size += source.len() + 1;
             }
@@ -430,7 +429,7 @@ impl DirstateMap {
         let has_copies = !self.copies.is_empty();
         for (path, e) in self.iter() {
             let copy = if has_copies {
-                self.copies.get(path).map(|c| &**c)
+                self.copies.get(path)
             } else {
                 None
             };

@@ -47,6 +47,7 @@
 //!   incremental bookkeeping has corner cases that drift (e.g. `reset_state`
 //!   to removed), upstream Rust is exact too.
 
+mod copymap;
 pub mod dirs;
 pub mod docket;
 pub mod entry;

@@ -169,7 +169,7 @@ pub(crate) fn read(
             if node.copy_start != 0 {
                 let copy =
                     &data[slice(data, node.copy_start, node.copy_len as usize, "copy source")?];
-                map.copies.insert(path.into(), copy.into());
+                map.copies.insert(path, copy);
             }
             map.entries.insert(path, entry)?;
         } else if node.flags & DIRECTORY != 0 && node.flags & HAS_MTIME != 0 {
