@@ -33,7 +33,7 @@ enum RegexPart {
     /// the start) through `rest`; the exact full regex is built on demand
     /// for paths with a newline.
     Split {
-        fast: FastPaths,
+        fast: Box<FastPaths>,
         rest: Option<regex::bytes::Regex>,
         /// Bytes the paths matched by `rest` can start with, when known.
         first_bytes: Option<Box<[bool; 256]>>,
@@ -203,7 +203,7 @@ fn split(
         Some(compile(&rest)?)
     };
     Ok(RegexPart::Split {
-        fast,
+        fast: Box::new(fast),
         rest: rest_regex,
         first_bytes: first_bytes.map(Box::new),
         full_groups,
