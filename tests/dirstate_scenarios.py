@@ -295,12 +295,20 @@ class RandomScenario:
         self.commits = 0
 
     def __call__(self, p):
+        # A first commit, so that updates, merges and reverts have history.
+        for path in self.rng.sample(PATHS, 5):
+            if not self._blocked(p, path):
+                p.write(path, self.rng.choice(TEXTS))
+        p.hg("add")
+        if p.hg("commit", "-m", "base").rc == 0:
+            self.commits += 1
         ops = [
             (6, self.fs_write), (2, self.fs_delete), (1, self.fs_chmod),
             (1, self.fs_symlink), (1, self.fs_ignore),
             (3, self.add), (1, self.addremove), (3, self.commit),
+            (3, self.edit_and_commit), (2, self.branch),
             (2, self.remove), (1, self.forget), (2, self.copy), (2, self.rename),
-            (2, self.update), (2, self.merge), (1, self.resolve),
+            (2, self.update), (3, self.merge), (1, self.resolve),
             (2, self.revert), (1, self.purge), (1, self.rebuild),
             (1, self.rollback), (2, self.status),
         ]
@@ -317,7 +325,12 @@ class RandomScenario:
         return self.existing(p) if self.rng.random() < 0.6 else self.rng.choice(PATHS)
 
     def rev(self):
-        return str(self.rng.randrange(max(self.commits, 1) + 1) - 1)  # -1 = null
+        if self.commits == 0 or self.rng.random() < 0.1:
+            return "null"
+        return str(self.rng.randrange(self.commits))
+
+    def other_path(self, src):
+        return self.rng.choice([path for path in PATHS if path != src])
 
     def _blocked(self, p, path):
         """True when writing `path` would need a directory where a file is."""
@@ -375,6 +388,20 @@ class RandomScenario:
         if p.hg(*args).rc == 0:
             self.commits += 1
 
+    def edit_and_commit(self, p):
+        """Change a file or two and commit everything: history grows."""
+        for _ in range(self.rng.randint(1, 2)):
+            self.fs_write(p)
+        if p.hg("commit", "-A", "-m", "e%d" % p.step).rc == 0:
+            self.commits += 1
+
+    def branch(self, p):
+        """Commit on top of an older revision: a new head to merge later."""
+        if self.commits < 2:
+            return self.edit_and_commit(p)
+        p.hg("update", "-C", "-r", str(self.rng.randrange(self.commits - 1)), writes_wc=True)
+        self.edit_and_commit(p)
+
     def remove(self, p):
         args = ["remove"] + self.rng.choice([[], ["-A"], ["-f"]])
         p.hg(*args, self.anypath(p))
@@ -384,19 +411,34 @@ class RandomScenario:
 
     def copy(self, p):
         args = ["copy"] + (["--after"] if self.rng.random() < 0.2 else [])
-        p.hg(*args, self.existing(p), self.rng.choice(PATHS), writes_wc=True)
+        src = self.existing(p)
+        p.hg(*args, src, self.other_path(src), writes_wc=True)
 
     def rename(self, p):
         args = ["rename"] + (["--after"] if self.rng.random() < 0.2 else [])
-        p.hg(*args, self.existing(p), self.rng.choice(PATHS), writes_wc=True)
+        src = self.existing(p)
+        p.hg(*args, src, self.other_path(src), writes_wc=True)
 
     def update(self, p):
         args = ["update"] + self.rng.choice([[], [], ["-C"], ["--check"], ["--merge"]])
         p.hg(*args, "-r", self.rev(), writes_wc=True)
 
     def merge(self, p):
+        """Merge with another head: make one if there is none, commit pending
+        changes first (a dirty working copy refuses to merge). Heads are asked
+        of side a's repository with a read-only query (no status: it could
+        write the dirstate on one side only)."""
+        query = ["log", "-r", "head() - .", "-T", "{rev}\n"]
+        heads = p.query(query).split()
+        if not heads and self.commits >= 2:
+            self.branch(p)
+            heads = p.query(query).split()
+        if self.rng.random() < 0.8:
+            if p.hg("commit", "-A", "-m", "pre-merge %d" % p.step).rc == 0:
+                self.commits += 1
+        rev = self.rng.choice(heads) if heads else self.rev()
         tool = self.rng.choice([":local", ":other", ":merge", ":union"])
-        p.hg("merge", "-r", self.rev(), "--tool", tool, writes_wc=True)
+        p.hg("merge", "-r", rev, "--tool", tool, writes_wc=True)
 
     def resolve(self, p):
         choice = self.rng.random()

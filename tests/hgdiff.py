@@ -242,10 +242,13 @@ def classify_mtimes(repo, debugdirstate_out):
     column becomes `unset`, `=file` (equals the file's current mtime, to the
     second) or `!=file`. This is the `--no-dates` view plus one bit: whether
     the recorded mtime can still vouch for the file."""
-    out = []
+    out, copies = [], []
     for line in debugdirstate_out.decode("utf-8", "replace").splitlines():
         if line.startswith("copy: "):
-            out.append(line)
+            # The copy map is a mapping; its print order is the order the map
+            # was loaded or built in. Compared as printed (exact parity with
+            # C) unless DIRSTATE_DIFF_COPY_ORDER=sorted.
+            copies.append(line)
             continue
         # "%c %s %10d %s%s": state, mode, size, 20-char date column, name
         head, rest = line[:17], line[17:]
@@ -260,7 +263,9 @@ def classify_mtimes(repo, debugdirstate_out):
             except OSError:
                 verdict = "set(missing)"
         out.append("%s %-12s %s" % (head.rstrip(), verdict, name))
-    return "\n".join(out) + "\n"
+    if os.environ.get("DIRSTATE_DIFF_COPY_ORDER", "strict") != "strict":
+        copies.sort()
+    return "\n".join(out + copies) + "\n"
 
 
 def observe(impl, repo, lane="a"):
@@ -399,6 +404,11 @@ class Pair:
             for name in filenames + [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]:
                 found.append(os.path.relpath(os.path.join(dirpath, name), self.a))
         return sorted(found)
+
+    def query(self, args):
+        """Output of a read-only command on side a (the oracle), not compared:
+        lets a scenario choose arguments from the repository's history."""
+        return run_hg(ORACLE, self.a, list(args), "a").out.decode("utf-8", "replace")
 
     # hg commands -----------------------------------------------------------
     def hg(self, *args, writes_wc=False):
