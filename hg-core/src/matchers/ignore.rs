@@ -92,9 +92,7 @@ impl Expander<'_> {
                 if !self.warn {
                     return Ok(());
                 }
-                let relative_canonical =
-                    !pat.starts_with(b"/") && normpath(pat) == pat && !pat.starts_with(b"..");
-                if e.kind() == std::io::ErrorKind::NotFound && relative_canonical {
+                if e.kind() == std::io::ErrorKind::NotFound && canonpath_keeps(self.root, pat) {
                     self.warnings
                         .push(IgnoreWarning::NoSuchFile { path: pat.to_vec() });
                     return Ok(());
@@ -172,6 +170,32 @@ impl Expander<'_> {
         self.hashed.extend(sub.hashed);
         Ok(())
     }
+}
+
+/// Whether `pathutil.canonpath(root, root, pat)` (which `_rust_status`
+/// applies to our warning) returns `pat` unchanged without aborting, so
+/// that the printed warning is the one Mercurial's Python prints. Unsure
+/// cases answer false (the caller then falls back).
+fn canonpath_keeps(root: &[u8], pat: &[u8]) -> bool {
+    if pat.is_empty() || pat.starts_with(b"/") || normpath(pat) != pat || pat.starts_with(b"..") {
+        return false;
+    }
+    let lower = pat.to_ascii_lowercase();
+    if lower.windows(3).any(|w| w == b".hg") || pat.contains(&b'~') || !pat.is_ascii() {
+        return false;
+    }
+    // The path auditor refuses symlinks and nested repositories on the way.
+    for (pos, _) in pat.iter().enumerate().filter(|(_, &b)| b == b'/') {
+        let prefix = posix_join(root, &pat[..pos]);
+        let path = Path::new(std::ffi::OsStr::from_bytes(&prefix));
+        match std::fs::symlink_metadata(path) {
+            Err(_) => break,
+            Ok(meta) if meta.file_type().is_symlink() => return false,
+            Ok(meta) if meta.is_dir() && path.join(".hg").is_dir() => return false,
+            Ok(_) => {}
+        }
+    }
+    true
 }
 
 /// `(newroot, path)` of a `subinclude:` (`match._expandsubinclude`).
