@@ -412,3 +412,80 @@ fn ignore_files_like_mercurial() {
     }
     assert!(cases >= 10);
 }
+
+/// The PATHS list of the generator, in order (recovered from the first
+/// matcher case, which lists every path once per `m` record).
+fn fixture_paths() -> Vec<Vec<u8>> {
+    let text = fixtures();
+    let mut paths = Vec::new();
+    let mut in_first = false;
+    for line in text.lines() {
+        let r: Vec<&str> = line.split('\t').collect();
+        match r[0] {
+            "matcher" if in_first => break,
+            "matcher" => in_first = true,
+            "m" if in_first => paths.push(unhex(r[1])),
+            _ => {}
+        }
+    }
+    paths
+}
+
+#[test]
+fn random_globs_and_regexes_like_mercurial() {
+    let paths = fixture_paths();
+    assert!(paths.len() > 80);
+    let root = Path::new("/root");
+    let mut checked = 0;
+    let mut unsupported = 0;
+    for r in records("rnd") {
+        let kp = KindPat::new(
+            PatternKind::from_name(r[2].as_bytes()).unwrap(),
+            &unhex(&r[3]),
+            b"",
+        );
+        let built: Result<Box<dyn Matcher>, PatternError> = if r[1] == "pattern" {
+            PatternMatcher::new(vec![kp], root).map(|m| Box::new(m) as Box<dyn Matcher>)
+        } else {
+            IncludeMatcher::new(vec![kp], root).map(|m| Box::new(m) as Box<dyn Matcher>)
+        };
+        match (built, r[4].as_str()) {
+            (Ok(m), bits) if bits != "E" => {
+                let got: String = paths
+                    .iter()
+                    .map(|p| if m.matches(p) { '1' } else { '0' })
+                    .collect();
+                assert_eq!(got, bits, "{:?}", r);
+                checked += 1;
+            }
+            (Err(PatternError::Unsupported(_)), _) => unsupported += 1,
+            (Err(PatternError::InvalidRegex { .. }), "E") => {}
+            (other, bits) => panic!("{:?}: {:?} vs {}", r, other.err(), bits),
+        }
+    }
+    assert!(
+        checked > 500,
+        "{} checked, {} unsupported",
+        checked,
+        unsupported
+    );
+    let mut checked = 0;
+    for r in records("rre") {
+        let pat = unhex(&r[1]);
+        let compiled = python_re::translate(&pat).and_then(|t| python_re::compile(&[t]));
+        match (compiled, r[2].as_str()) {
+            (Ok(re), bits) if bits != "E" && bits != "W" => {
+                let got: String = paths
+                    .iter()
+                    .map(|p| if re.is_match(p) { '1' } else { '0' })
+                    .collect();
+                assert_eq!(got, bits, "regex {:?}", show(&pat));
+                checked += 1;
+            }
+            (Ok(_), res) => panic!("{:?} accepted, Python says {}", show(&pat), res),
+            (Err(ReError::Invalid(why)), res) => assert_eq!(res, "E", "{:?}: {}", show(&pat), why),
+            (Err(ReError::Unsupported(_)), _) => {}
+        }
+    }
+    assert!(checked > 100, "only {} random regexes checked", checked);
+}

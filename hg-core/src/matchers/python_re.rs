@@ -78,6 +78,9 @@ impl Node {
     }
 }
 
+/// Largest `{m,n}` count we translate; Python handles larger ones.
+const MAX_COUNTED_REPEAT: u64 = 1000;
+
 /// CPython's MAXREPEAT (4294967295): counts at or above it overflow.
 const MAXREPEAT: u64 = u32::MAX as u64;
 
@@ -247,6 +250,11 @@ impl<'a> Parser<'a> {
             if max < min {
                 return invalid("min repeat greater than max repeat");
             }
+        }
+        if min > MAX_COUNTED_REPEAT || max.is_some_and(|m| m > MAX_COUNTED_REPEAT) {
+            // Valid for Python, but an automaton that large is not worth
+            // building (nor its compile time).
+            return unsupported("large counted repetition");
         }
         Ok(Some((min as u32, max.map(|m| m as u32))))
     }
