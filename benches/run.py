@@ -180,7 +180,7 @@ class Variant:
         return max(self.rss_kb) / 1024.0 if self.rss_kb else float("nan")
 
 
-def make_variants(sizes, floor_exe):
+def make_variants(sizes, floor_exe, commands):
     hg = gen.HG
     variants = {}
 
@@ -201,7 +201,7 @@ def make_variants(sizes, floor_exe):
                 print("  restored the pristine dirstate of %s" % repo)
         add((n, "-", "floor", "-"), [floor_exe, "--exclude", "build", repos["v1"]], gen.ROOT, dict(os.environ))
         for fmt in ("v1", "v2"):
-            for label, args, kind in COMMANDS:
+            for label, args, kind in commands:
                 repo = repos[fmt if kind == "clean" else fmt + "-mod"]
                 for impl in IMPLS:
                     add((n, fmt, label, impl), [hg] + SLOW_PATH + args, repo, impl_env(impl), repo)
@@ -224,7 +224,7 @@ def ratio(a, b):
     return a / b if b and b == b and a == a else float("nan")
 
 
-def render(variants, sizes, args, meta):
+def render(variants, sizes, args, meta, commands):
     """The markdown report: fixed costs, per-size comparison, growth."""
     v = variants
     lines = []
@@ -265,7 +265,7 @@ def render(variants, sizes, args, meta):
         for fmt in ("v1", "v2"):
             ec = v[("-", fmt, "status (empty repo)", "C")].median()
             eo = v[("-", fmt, "status (empty repo)", "ours")].median()
-            for label, _, _ in COMMANDS:
+            for label, _, _ in commands:
                 c, o = v[(n, fmt, label, "C")], v[(n, fmt, label, "ours")]
                 same = "yes" if c.digests == o.digests and len(c.digests) == 1 else "**NO**"
                 if c.failures or o.failures:
@@ -285,7 +285,7 @@ def render(variants, sizes, args, meta):
         lines.append("| - | floor | %s | | | | %s | |" % (fmt_x(ratio(fb.median(), fs.median())),
                                                         fmt_x(ratio(fb.rss_mb(), fs.rss_mb()))))
         for fmt in ("v1", "v2"):
-            for label, _, _ in COMMANDS:
+            for label, _, _ in commands:
                 row = ["| %s | `hg %s`" % (fmt, label)]
                 cells_t, cells_w, cells_m = [], [], []
                 for impl in IMPLS:
@@ -312,6 +312,8 @@ def main():
     ap.add_argument("--runs", type=int, default=5, help="timed runs per variant (median reported)")
     ap.add_argument("--warmup", type=int, default=1, help="untimed rounds first")
     ap.add_argument("--quick", action="store_true", help="smoke test: 20k files, 3 runs")
+    ap.add_argument("--commands", default=",".join(c[0].replace(" ", "") for c in COMMANDS),
+                    help="comma-separated subset of: status, status-mard, status-u, diff")
     ap.add_argument("--output", default=os.path.join(RESULTS, "latest.md"), help="markdown report path")
     args = ap.parse_args()
     if args.quick:
@@ -319,10 +321,15 @@ def main():
     sizes = sorted({parse_size(s) for s in args.sizes.split(",") if s.strip()})
     if not sizes or args.runs < 1:
         ap.error("need at least one size and one run")
+    wanted = {c.strip() for c in args.commands.split(",") if c.strip()}
+    commands = [c for c in COMMANDS if c[0].replace(" ", "") in wanted]
+    unknown = wanted - {c[0].replace(" ", "") for c in COMMANDS}
+    if unknown or not commands:
+        ap.error("unknown or no commands: %s" % ", ".join(sorted(unknown)))
 
     command = " ".join(shlex.quote(a) for a in [".venv/bin/python", "benches/run.py"] + sys.argv[1:])
     floor_exe = build_floor()
-    variants = make_variants(sizes, floor_exe)
+    variants = make_variants(sizes, floor_exe, commands)
     meta = {
         "command": command,
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -344,7 +351,7 @@ def main():
             r + 1, rounds, " (warm-up)" if r < args.warmup else "", time.time() - t0, os.getloadavg()[0]), flush=True)
     meta["load_after"] = "%.2f" % os.getloadavg()[0]
 
-    report = render(variants, sizes, args, meta)
+    report = render(variants, sizes, args, meta, commands)
     print()
     print(report)
     os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
