@@ -164,32 +164,14 @@ fn status_tracked_only(bencher: Bencher, n: usize) {
     });
 }
 
-/// Reads every directory and lstats every entry, in parallel, with `std::fs`:
-/// an in-process reference for the two benchmarks above on the same tree
-/// (`benches/floor` is the leaner out-of-process floor that `run.py` uses).
-fn read_and_lstat(dir: &Path) -> usize {
-    use rayon::prelude::*;
-    let Ok(listing) = fs::read_dir(dir) else {
-        return 0;
-    };
-    let mut files = 0;
-    let mut subdirs = Vec::new();
-    for entry in listing.flatten() {
-        if entry.file_name() == ".hg" {
-            continue;
-        }
-        match fs::symlink_metadata(entry.path()) {
-            Ok(m) if m.is_dir() => subdirs.push(entry.path()),
-            Ok(_) => files += 1,
-            Err(_) => {}
-        }
-    }
-    files + subdirs.par_iter().map(|d| read_and_lstat(d)).sum::<usize>()
-}
-
-/// The file-system floor on the same tree, for scale.
+/// The file-system floor on the same tree, for scale: `benches/floor`'s walk
+/// (parallel readdir + `fstatat` of every entry), which `run.py` also uses.
 #[divan::bench(args = [20_000, 100_000], sample_count = 20)]
 fn floor_read_dir_lstat(bencher: Bencher, n: usize) {
     let wc = working_copy(n);
-    bencher.bench(|| read_and_lstat(black_box(wc.dir.path())));
+    let root = expect(
+        std::ffi::CString::new(wc.dir.path().as_os_str().as_encoded_bytes()),
+        "root path",
+    );
+    bencher.bench(|| floor::walk(black_box(&root), &[]).map(|c| c.files));
 }
