@@ -8,9 +8,12 @@
 
 use super::fxhash::FxHashMap;
 
+/// Insertion number and copy source of a destination.
+type Slot = (u64, Box<[u8]>);
+
 #[derive(Clone, Debug, Default)]
 pub(crate) struct CopyMap {
-    map: FxHashMap<Box<[u8]>, (u64, Box<[u8]>)>,
+    map: FxHashMap<Box<[u8]>, Slot>,
     next: u64,
 }
 
