@@ -291,8 +291,10 @@ impl<'s, 'a> Walker<'s, 'a> {
                     continue;
                 }
             };
-            let nf = tree::join(dir, name);
-            if !self.explicit.is_empty() && self.explicit.contains(&nf) {
+            // The full path is only built when needed: tracked files use the
+            // dirstate's own copy of their path.
+            let nf = || tree::join(dir, name);
+            if !self.explicit.is_empty() && self.explicit.contains(&nf()) {
                 all_known = false;
                 if let Some(c) = child {
                     if !c.sub.is_empty() {
@@ -321,6 +323,7 @@ impl<'s, 'a> Walker<'s, 'a> {
             let sub_of = child.map(|c| c.sub).unwrap_or(&[]);
             match kind {
                 S_IFDIR => {
+                    let nf = nf();
                     if !self.walk_ignores(&nf) {
                         if self.opts.collect_traversed_dirs {
                             local.traversed.push(nf.clone());
@@ -350,7 +353,7 @@ impl<'s, 'a> Walker<'s, 'a> {
                                     Err(e) if e.raw_os_error() == Some(libc::ENOENT) => None,
                                     Err(e) => {
                                         return Err(StatusError::Io {
-                                            path: nf,
+                                            path: item.0.to_vec(),
                                             source: e,
                                         })
                                     }
@@ -360,8 +363,11 @@ impl<'s, 'a> Walker<'s, 'a> {
                             let st = st.map(|s| Stat { mtime_ns: 0, ..s });
                             self.decide(&mut local, item, st.as_ref());
                         }
-                    } else if self.matcher.matches(&nf) {
-                        if !self.walk_ignores(&nf) {
+                    } else {
+                        let nf = nf();
+                        if !self.matcher.matches(&nf) {
+                            all_known = false;
+                        } else if !self.walk_ignores(&nf) {
                             let was_ignored =
                                 self.opts.list_ignored && (dir_ignored || (self.ignore)(&nf));
                             if !was_ignored {
@@ -370,8 +376,6 @@ impl<'s, 'a> Walker<'s, 'a> {
                             self.decide_untracked(&mut local, nf, dir_ignored);
                         }
                         // else: ignored (not listed), fine for the cache
-                    } else {
-                        all_known = false;
                     }
                     if let Some(c) = child.filter(|c| !c.sub.is_empty()) {
                         step3_children.push(Child { file: None, ..c });
