@@ -10,7 +10,7 @@ Modes (see hgdiff.Pair): independent, lockstep (b := cp -a of a before every
 command) and alternate (ours and C take turns on one repo, each reading the
 dirstate the other wrote) -- on dirstate-v1 and dirstate-v2 repositories.
 
-Knobs: DIRSTATE_DIFF_SEEDS (random walks per format, default 3),
+Knobs: DIRSTATE_DIFF_SEEDS (random walks per format, default 2),
 DIRSTATE_DIFF_STEPS (hg commands per walk, default 30),
 DIRSTATE_DIFF_SEED0 (first seed, default 1), DIRSTATE_DIFF_SUBPROCESS=1 (real
 .venv/bin/hg processes instead of the fork server), DIRSTATE_DIFF_COPY_ORDER=sorted
@@ -24,7 +24,7 @@ import hgdiff
 from dirstate_scenarios import SCENARIOS, RandomScenario
 
 FORMATS = [pytest.param(False, id="v1"), pytest.param(True, id="v2")]
-SEEDS = int(os.environ.get("DIRSTATE_DIFF_SEEDS", "3"))
+SEEDS = int(os.environ.get("DIRSTATE_DIFF_SEEDS", "2"))
 STEPS = int(os.environ.get("DIRSTATE_DIFF_STEPS", "30"))
 SEED0 = int(os.environ.get("DIRSTATE_DIFF_SEED0", "1"))
 
