@@ -255,6 +255,9 @@ impl DirstateMap {
         if old != new {
             self.mark_changed(path);
         }
+        if old.is_some() && new.is_none() {
+            self.forget_ancestor_caches(path);
+        }
         match new {
             Some(e) => {
                 self.entries.insert(path, e)?;
@@ -264,6 +267,27 @@ impl DirstateMap {
             }
         }
         Ok(())
+    }
+
+    /// A cached directory mtime promises "every name in this directory on
+    /// disk has a dirstate node or is ignored". Dropping an entry breaks that
+    /// promise for its directory (the file may still be on disk, now unknown)
+    /// and, when the directory's node disappears with it, for each ancestor.
+    fn forget_ancestor_caches(&mut self, path: &[u8]) {
+        if self.dir_cache.is_empty() {
+            return;
+        }
+        let mut end = path.len();
+        loop {
+            end = path[..end].iter().rposition(|&b| b == b'/').unwrap_or(0);
+            let dir = &path[..end];
+            if self.dir_cache.contains_key(dir) {
+                self.set_cached_directory(dir, None);
+            }
+            if end == 0 {
+                break;
+            }
+        }
     }
 
     /// `dirstatemap.set_tracked`: true when the file was not tracked before.

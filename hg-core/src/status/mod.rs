@@ -139,11 +139,10 @@ pub fn status<'a>(
 }
 
 /// Whether a current cached directory mtime lets the walk skip `readdir`.
-/// Requires the map to forget a directory's cache when an entry below it is
-/// dropped (otherwise a file that stops being tracked would stay unseen);
-/// off until `DirstateMap` does that (the cache is still recorded, so
-/// upstream Mercurial reading the same dirstate benefits).
-pub const CACHE_READ_ENABLED: bool = false;
+/// Sound because `DirstateMap` forgets a directory's cache (and its
+/// ancestors') when an entry below it is dropped, so a file that stops being
+/// tracked is seen again as unknown.
+pub const CACHE_READ_ENABLED: bool = true;
 
 /// Applies the directory-cache changes of an outcome to the map (after the
 /// outcome's borrow of the map has ended).
