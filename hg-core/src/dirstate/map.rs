@@ -325,7 +325,7 @@ impl DirstateMap {
         e.set_untracked();
         self.store(path, Some(e))?;
         if !keep_copy {
-            self.copies.remove(path);
+            self.copy_map_remove(path)?;
         }
         Ok(true)
     }
@@ -345,7 +345,7 @@ impl DirstateMap {
         };
         e.set_clean(mode, size & 0x7FFF_FFFF, mtime);
         self.store(path, Some(e))?;
-        self.copies.remove(path);
+        self.copy_map_remove(path)?;
         Ok(())
     }
 
@@ -389,7 +389,7 @@ impl DirstateMap {
             )
         });
         self.store(path, new)?;
-        self.copies.remove(path);
+        self.copy_map_remove(path)?;
         Ok(())
     }
 
@@ -654,5 +654,38 @@ mod tests {
         }
         let order: Vec<&[u8]> = m.sorted_entries().into_iter().map(|(p, _)| p).collect();
         assert_eq!(order, vec![&b"a-"[..], b"a.txt", b"a/b", b"a/c", b"b"]);
+    }
+}
+
+#[cfg(test)]
+mod copy_append_tests {
+    use super::*;
+
+    /// A copy source dropped while the entry itself stays the same (commit of
+    /// a renamed, possibly-dirty file) must not survive an append-mode write
+    /// through the reused old node.
+    #[test]
+    fn dropped_copy_is_not_resurrected_by_append_write() {
+        let mut map = DirstateMap::new_empty();
+        map.reset_state(b"d/b", true, true, false, false, None)
+            .unwrap();
+        map.copy_map_insert(b"d/b", b"src").unwrap();
+        map.set_tracked(b"src").unwrap();
+        let (data, meta, _) = map.pack_v2(1).unwrap();
+        let size = data.len();
+        let mut map =
+            DirstateMap::new_v2(OnDiskBytes::Owned(data.clone()), size, &meta, b"u").unwrap();
+        let before = map.get(b"d/b");
+        map.reset_state(b"d/b", true, true, false, false, None)
+            .unwrap();
+        assert_eq!(map.get(b"d/b"), before, "the entry itself is unchanged");
+        let (tail, meta, append) = map.pack_v2(2).unwrap();
+        assert!(append);
+        let mut all = data;
+        all.extend_from_slice(&tail);
+        let size = all.len();
+        let reread = DirstateMap::new_v2(OnDiskBytes::Owned(all), size, &meta, b"u").unwrap();
+        assert_eq!(reread.copy_map_get(b"d/b"), None);
+        assert_eq!(reread.get(b"d/b"), before);
     }
 }
