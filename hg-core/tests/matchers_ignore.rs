@@ -47,6 +47,28 @@ fn patterns_hash_covers_every_file_read_in_order() {
     assert!(r.matcher.matches(b"bar"));
 }
 
+/// Python passes `dirstate._rootdir`, which ends with '/': the hashed paths
+/// must still be relative, as in test-hgignore.t's expected docket hash.
+#[test]
+fn patterns_hash_is_the_same_with_a_trailing_separator_on_the_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, ".hgignore", b"subinclude:dir/.hgignore\n");
+    write(root, "dir/.hgignore", b"foo\n");
+    let files = || vec![root.join(".hgignore")];
+    let plain = get_ignore_matcher_with_hash(files(), root).unwrap();
+    let mut with_sep = root.as_os_str().to_owned();
+    with_sep.push("/");
+    let slashed = get_ignore_matcher_with_hash(files(), Path::new(&with_sep)).unwrap();
+    // hashlib: sha1(b".hgignore " + sha1(b"subinclude:dir/.hgignore\n") + b"\n"
+    //               + b"dir/.hgignore " + sha1(b"foo\n") + b"\n")
+    assert_eq!(
+        hex(plain.patterns_hash),
+        "d2da075d6153f5c4fd9630e68a5249ac7d450285"
+    );
+    assert_eq!(hex(slashed.patterns_hash), hex(plain.patterns_hash));
+}
+
 #[test]
 fn no_ignore_file_matches_nothing() {
     let dir = tempfile::tempdir().unwrap();

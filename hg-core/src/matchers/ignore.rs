@@ -276,9 +276,15 @@ pub fn get_ignore_matcher_with_hash(
     root: &Path,
 ) -> Result<IgnoreMatcherResult, PatternError> {
     let root_bytes = root.as_os_str().as_bytes();
+    // Python hands over `dirstate._rootdir`, which ends with a separator;
+    // hashed paths must still come out relative ("dir/.hgignore").
+    let mut repo_root = root_bytes;
+    while let Some(trimmed) = repo_root.strip_suffix(b"/") {
+        repo_root = trimmed;
+    }
     let mut expander = Expander {
         root: root_bytes,
-        repo_root: root_bytes,
+        repo_root,
         warn: true,
         warnings: Vec::new(),
         hashed: Vec::new(),
