@@ -84,8 +84,10 @@ def have_rust_dirstate():
     return out.stdout.strip() == b"True"
 
 
-def make_env(home, impl):
-    """A fixed environment: no user config, plain output, UTC, UTF-8."""
+def make_env(home, impl, extra_env=None):
+    """A fixed environment: no user config, plain output, UTC, UTF-8.
+    `extra_env` adds variables for one runner only (e.g. a trace switch that
+    must not reach the side it would make differ)."""
     hgrc = os.path.join(home, "hgrc")
     if not os.path.exists(hgrc):
         with open(hgrc, "w") as fh:
@@ -104,14 +106,15 @@ def make_env(home, impl):
     }
     if impl == ORACLE:
         env["HGMODULEPOLICY"] = "c"
+    env.update(extra_env or {})
     return env
 
 
 class SubprocessRunner:
     """Runs `.venv/bin/hg` as a fresh process per command (slow, exact)."""
 
-    def __init__(self, home, impl):
-        self.env = make_env(home, impl)
+    def __init__(self, home, impl, extra_env=None):
+        self.env = make_env(home, impl, extra_env)
 
     def run(self, cwd, args):
         proc = subprocess.run(
@@ -128,10 +131,10 @@ class ForkRunner:
     """Runs commands through tests/hg_forkserver.py (same dispatch.run(), one
     fork per command, no per-command interpreter start-up)."""
 
-    def __init__(self, home, impl):
+    def __init__(self, home, impl, extra_env=None, server=FORKSERVER):
         self.tmp = tempfile.mkdtemp(prefix="hgfork-", dir=home)
         self.proc = subprocess.Popen(
-            [VENV_PY, FORKSERVER], env=make_env(home, impl), cwd=home,
+            [VENV_PY, server], env=make_env(home, impl, extra_env), cwd=home,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         )
         hello = self.proc.stdout.readline()
@@ -162,18 +165,19 @@ class ForkRunner:
 _RUNNERS = {}
 
 
-def runner(impl, lane="a"):
-    """One shared runner per (implementation, lane) for the whole session;
-    the two sides of a Pair use different lanes so they can run at once.
-    DIRSTATE_DIFF_SUBPROCESS=1 runs every command as a real .venv/bin/hg."""
-    key = (impl, lane)
+def runner(impl, lane="a", extra_env=None, server=FORKSERVER):
+    """One shared runner per (implementation, lane, extra environment, fork
+    server script) for the whole session; the two sides of a Pair use
+    different lanes so they can run at once. DIRSTATE_DIFF_SUBPROCESS=1 runs
+    every command as a real .venv/bin/hg."""
+    key = (impl, lane, tuple(sorted((extra_env or {}).items())), server)
     if key not in _RUNNERS:
         home = tempfile.mkdtemp(prefix="hgdiff-home-%s-%s-" % (impl, lane))
         atexit.register(shutil.rmtree, home, True)
         if os.environ.get("DIRSTATE_DIFF_SUBPROCESS"):
-            _RUNNERS[key] = SubprocessRunner(home, impl)
+            _RUNNERS[key] = SubprocessRunner(home, impl, extra_env)
         else:
-            _RUNNERS[key] = ForkRunner(home, impl)
+            _RUNNERS[key] = ForkRunner(home, impl, extra_env, server)
             atexit.register(_RUNNERS[key].close)
     return _RUNNERS[key]
 
@@ -187,9 +191,9 @@ def both(fa, fb):
     return futa.result(), futb.result()
 
 
-def run_hg(impl, repo, args, lane="a"):
+def run_hg(impl, repo, args, lane="a", extra_env=None, server=FORKSERVER):
     """Run one command; the repo's absolute path is replaced by $REPO."""
-    rc, out, err = runner(impl, lane).run(repo, args)
+    rc, out, err = runner(impl, lane, extra_env, server).run(repo, args)
     real = os.path.realpath(repo).encode()
     for path in {real, repo.encode()}:
         out = out.replace(path, b"$REPO")
@@ -237,13 +241,13 @@ def snapshot_tree(repo):
     return "\n".join(lines) + "\n"
 
 
-def classify_mtimes(repo, debugdirstate_out):
+def classify_mtimes(repo, debugdirstate_out, errors="replace"):
     """`hg debugdirstate` (with dates) rendered timing-independently: the date
     column becomes `unset`, `=file` (equals the file's current mtime, to the
     second) or `!=file`. This is the `--no-dates` view plus one bit: whether
     the recorded mtime can still vouch for the file."""
     out, copies = [], []
-    for line in debugdirstate_out.decode("utf-8", "replace").splitlines():
+    for line in debugdirstate_out.decode("utf-8", errors).splitlines():
         if line.startswith("copy: "):
             # The copy map is a mapping; its print order is the order the map
             # was loaded or built in. Compared as printed (exact parity with
