@@ -67,6 +67,30 @@ const COMMANDS: &[&[&str]] = &[
     &["purge", "--print", "--all"],
 ];
 
+/// The one deliberate difference from the C oracle: `linkdir`, a tracked
+/// directory replaced by a symlink, has its tracked file `linkdir/g` missing
+/// (`!`), as upstream's Rust status answers (test-status.t, issue6335). C
+/// agrees when unknown files are listed (its path auditor rejects the
+/// link); otherwise it follows the link and reports nothing (or aborts when
+/// it has to read the file). So where C is silent about `linkdir/g` and the
+/// command shows deleted files, ours must say `! linkdir/g`.
+fn expected_ours(c_output: String, args: &[&str]) -> String {
+    let shows_deleted = args[0] == "status"
+        && args
+            .iter()
+            .any(|a| *a == "-A" || (a.starts_with("-") && !a.starts_with("--") && a.contains('d')));
+    let lists_unknown = args.iter().any(|a| *a == "-A" || *a == "-u");
+    if !shows_deleted || lists_unknown || c_output.contains("linkdir/g") {
+        return c_output;
+    }
+    let mut lines: Vec<&str> = c_output.lines().collect();
+    let exit = lines.pop().unwrap_or_default();
+    lines.push("! linkdir/g");
+    lines.sort();
+    lines.push(exit);
+    lines.join("\n")
+}
+
 fn hg_bin() -> Option<PathBuf> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/hg");
     p.exists().then_some(p)
@@ -126,8 +150,9 @@ fn native_status_matches_c_oracle() {
             }
             // twice: the second run sees the dirstate the first one wrote
             for pass in 1..=2 {
-                let a =
-                    run(&hg, &c, true, args) + "\n--\n" + &run(&hg, &c, true, &["debugdirstate"]);
+                let a = expected_ours(run(&hg, &c, true, args), args)
+                    + "\n--\n"
+                    + &run(&hg, &c, true, &["debugdirstate"]);
                 let b =
                     run(&hg, &r, false, args) + "\n--\n" + &run(&hg, &r, true, &["debugdirstate"]);
                 compared += 1;

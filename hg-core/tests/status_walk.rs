@@ -183,10 +183,12 @@ fn nested_repository_and_symlinked_directory() {
     assert_eq!(sorted(&out.deleted), vec!["link/g", "sub/f"]);
     assert_eq!(sorted_owned(&out.unknown), vec!["link"]);
     assert_eq!(sorted(&out.clean), vec!["real/g"]);
-    // without, plain lstat of the full path finds them
+    // without, the nested repository's file is found by a plain lstat (as
+    // C does), but a file below a symlink is still missing: upstream's Rust
+    // answer (test-status.t issue6335), where C would follow the link
     let out = r.run(&AlwaysMatcher, NO_IGNORE, opts(false, false, true));
-    assert!(out.deleted.is_empty());
-    assert_eq!(sorted(&out.clean), vec!["link/g", "real/g", "sub/f"]);
+    assert_eq!(sorted(&out.deleted), vec!["link/g"]);
+    assert_eq!(sorted(&out.clean), vec!["real/g", "sub/f"]);
 }
 
 #[test]

@@ -183,6 +183,7 @@ pub fn status(
         ],
     );
     let updates = std::mem::take(&mut out.cache_updates);
+    let counters = out.counters;
     drop(out);
     drop(borrowed);
     if is_v2 && (!updates.is_empty() || patterns_changed == Some(true)) {
@@ -195,7 +196,10 @@ pub fn status(
         }
     }
     if std::env::var_os("RUSTEXT_STATUS_TRACE").is_some() {
-        eprintln!("rustext-status: native");
+        eprintln!(
+            "rustext-status: native (dirs read {}, entries stat'ed {}, dirs from v2 cache {})",
+            counters.dirs_read, counters.entries_stated, counters.dirs_from_cache
+        );
     }
     Ok(tuple)
 }

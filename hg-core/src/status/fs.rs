@@ -83,6 +83,9 @@ pub enum OpenMode {
     ReadNoFollow,
     /// `O_PATH`: stat children only; follows symlinks like a full-path lookup.
     Anchor,
+    /// `O_PATH | O_NOFOLLOW`: stat children of a directory that must really
+    /// be one (a symlink in its place means the tracked files below are gone).
+    AnchorNoFollow,
 }
 
 /// Runs `f` with `name` as a NUL-terminated C string, without allocating for
@@ -117,6 +120,7 @@ pub fn open_dir_at(parent: RawFd, path: &[u8], mode: OpenMode) -> io::Result<Fd>
             OpenMode::Read => libc::O_RDONLY,
             OpenMode::ReadNoFollow => libc::O_RDONLY | libc::O_NOFOLLOW,
             OpenMode::Anchor => libc::O_PATH,
+            OpenMode::AnchorNoFollow => libc::O_PATH | libc::O_NOFOLLOW,
         };
     with_cstr(path, |c| {
         // SAFETY: `c` is a valid NUL-terminated string for the call's duration.
