@@ -90,20 +90,24 @@ pub fn status(
     let map: &CoreMap = &borrowed;
     let matcher_ref: &dyn Matcher = &*rust_matcher;
     let needs_ignore = list_unknown || list_ignored || explicit_untracked(matcher_ref, map);
+    // Python reads the ignore patterns up front only when unknown files are
+    // listed and ignored ones are not (`dirstate.walk` takes `self._ignore`);
+    // otherwise lazily, on the first path it asks about, which may never
+    // come. So errors and warnings are ours to report only in that case; in
+    // the others Python must decide whether to abort or warn at all.
+    let ignore_read_eagerly = list_unknown && !list_ignored;
     let ignore = if needs_ignore {
         let r = get_ignore_matcher_with_hash(ignore_paths, &root).map_err(|e| {
-            if list_unknown {
+            if ignore_read_eagerly {
                 crate::matchers::ignore_error_to_py(py, &e)
             } else {
-                // Python may not read the patterns at all in this case.
                 fallback(py, format!("ignore patterns: {e}"))
             }
         })?;
-        if !r.warnings.is_empty() && !list_unknown {
-            // Python reads the patterns lazily here and might not warn.
+        if !r.warnings.is_empty() && !ignore_read_eagerly {
             return Err(fallback(
                 py,
-                "ignore warnings without listing unknown files",
+                "ignore warnings, and Python reads the patterns lazily",
             ));
         }
         Some(r)
