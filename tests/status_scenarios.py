@@ -11,6 +11,7 @@ Everything is built on side "a" of an `hgdiff.Pair` with the C oracle only;
 the suite copies side a to side b (`cp -a`, mtimes kept) before every query,
 so each query starts from byte-identical repositories.
 """
+import collections
 import os
 import random
 import shutil
@@ -178,6 +179,7 @@ class WorkingCopy:
         self.nested = []
         self.pattern_files = {}
         self.invalid_ignore = False
+        self.mutations = collections.Counter()
 
     # --- recording helpers (apply to side a immediately) -------------------
     def _do(self, repo, op):
@@ -319,7 +321,9 @@ class WorkingCopy:
         ]
         population = [op for weight, op in ops for _ in range(weight)]
         for _ in range(rng.randint(6, 24)):
-            rng.choice(population)(repo)
+            mutation = rng.choice(population)
+            self.mutations[mutation.__name__[2:]] += 1
+            mutation(repo)
         # Files for listfile:/listfile0: queries (unknown files, part of the tree).
         cand = self._files(repo)
         pick = rng.sample(cand, min(len(cand), 3))

@@ -2,8 +2,10 @@
 the C oracle (HGMODULEPOLICY=c) against our build, dirstate-v1 and v2.
 
 Each working copy is built on side a of an `hgdiff.Pair` by the oracle alone
-(tests/status_scenarios.py); before every query side b becomes a `cp -a` of
-side a, so both implementations start from byte-identical repositories.
+(tests/status_scenarios.py); side b is then a `cp -a` of side a, and before
+every query both get the same pristine dirstate files back (the only thing
+status writes), so both implementations start from byte-identical
+repositories.
 Compared: exit code, stdout, stderr (our `RUSTEXT_STATUS_TRACE` lines
 removed and counted), and, when either side rewrote its dirstate, `hg
 debugdirstate` read by the oracle on both sides (dates reduced to
@@ -63,7 +65,6 @@ KNOWN_OPEN = [
 DOCUMENTED_FALLBACK = re.compile(r"Python warns")
 
 
-
 def known_open(why):
     for pattern, test in KNOWN_OPEN:
         if pattern.search(why):
@@ -73,6 +74,7 @@ def known_open(why):
 
 STATS = collections.Counter()
 FALLBACKS = collections.Counter()
+MUTATIONS = collections.Counter()
 
 
 def terminal_summary_lines():
@@ -92,6 +94,8 @@ def terminal_summary_lines():
              "  queries without a rust status call: %d; dirstate rewrites compared: %d; "
              "known open fallbacks: %d" % (
                  s["no status call"], s["dirstate compared"], s["known open fallbacks"])]
+    lines.append("  working copies where an invalid ignore regex was written: %d; mutations drawn: %s" % (
+        s["invalid ignore wcs"], ", ".join("%s %d" % kv for kv in sorted(MUTATIONS.items()))))
     for why, n in sorted(FALLBACKS.items()):
         lines.append("  fallback %4d x %s" % (n, why))
     return lines
@@ -467,6 +471,8 @@ def test_status_differential(tmp_path, seed, v2):
     pair, wc = build(tmp_path / "wc", seed, v2)
     STATS["working copies"] += 1
     STATS["working copies v2" if v2 else "working copies v1"] += 1
+    STATS["invalid ignore wcs"] += wc.invalid_ignore
+    MUTATIONS.update(wc.mutations)
     checker = Checker(pair, wc)
     failures = []
     for args, allowed in queries(wc, pair.a):
@@ -495,9 +501,7 @@ def test_status_differential(tmp_path, seed, v2):
 
 def scripted(tmp_path, v2, ops):
     """A Pair whose side a is built from explicit `status_scenarios.Op`s."""
-    wc = sc.WorkingCopy(0, v2)
-    pair, wc = build(tmp_path, 0, v2, ops)
-    return pair, wc
+    return build(tmp_path, 0, v2, ops)
 
 
 def W(path, data=b"x\n", mtime=hgdiff.MTIME_BASE):
