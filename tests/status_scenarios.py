@@ -317,7 +317,7 @@ class WorkingCopy:
             (2, self.m_hg_add), (2, self.m_hg_rm), (1, self.m_hg_forget), (2, self.m_hg_cp),
             (2, self.m_hg_mv), (2, self.m_symlink), (1, self.m_file_to_symlink),
             (1, self.m_symlink_to_file), (1, self.m_file_to_dir), (1, self.m_dir_to_file),
-            (1, self.m_dir_to_symlink), (1, self.m_nested_repo), (2, self.m_ignores),
+            (2, self.m_dir_to_symlink), (1, self.m_nested_repo), (2, self.m_ignores),
         ]
         population = [op for weight, op in ops for _ in range(weight)]
         for _ in range(rng.randint(6, 24)):
