@@ -478,12 +478,8 @@ impl<'s, 'a> Walker<'s, 'a> {
         if !c.mtime.likely_equal(&now) {
             return None;
         }
-        // A nested repository must stay invisible even if cached.
-        if let Ok(hg) = self.stat_at(fd.raw(), b".hg", false) {
-            if hg.kind() == S_IFDIR {
-                return None;
-            }
-        }
+        // No `.hg` check: creating a nested repository's `.hg` here would
+        // have changed this directory's mtime, like any new entry.
         let mut listing = Listing::default();
         let mut stats = Vec::with_capacity(kids.len());
         for k in kids {
