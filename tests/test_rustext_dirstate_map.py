@@ -100,6 +100,12 @@ def test_copymap_dict_api():
     assert dict(cm) == cm.copy() == {b"d/b": b"a", b"f/g": b"a"}
     assert dict(cm.items()) == cm.copy()
     assert cm.pop(b"d/b", None) == b"a" and cm.pop(b"d/b", None) is None
+    cm[b"d/b"] = b"a"
+    assert cm.pop(b"d/b") == b"a" and cm.pop(b"d/b", 7) == 7
+    with pytest.raises(KeyError):  # dict.pop without a default
+        cm.pop(b"d/b")
+    with pytest.raises(TypeError):
+        cm.pop()
     del cm[b"f/g"]
     with pytest.raises(KeyError):
         del cm[b"f/g"]

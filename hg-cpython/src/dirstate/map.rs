@@ -450,18 +450,27 @@ py_class!(pub class CopyMap |py| {
         }
     }
 
-    def pop(&self, key: PyObject, default: Option<PyObject> = None) -> PyResult<PyObject> {
-        // rust-cpython cannot tell `pop(k)` from `pop(k, None)`; Mercurial
-        // always passes a default, so a missing key gives the default
-        // (None) rather than KeyError.
+    def pop(&self, *args, **kwargs) -> PyResult<PyObject> {
+        // `dict.pop` semantics: `pop(k)` raises KeyError for a missing key,
+        // `pop(k, default)` returns the default (Mercurial passes `None`).
+        let n = args.len(py);
+        if !(1..=2).contains(&n) || kwargs.is_some_and(|k| k.len(py) > 0) {
+            return Err(PyErr::new::<exc::TypeError, _>(
+                py,
+                format!("pop expected 1 or 2 positional arguments, got {n}"),
+            ));
+        }
+        let key = args.get_item(py, 0);
+        let args = PyTuple::new(py, &args.as_slice(py)[1..]);
         let removed = match conv::path_bytes(py, &key) {
             Ok(dest) => self.map(py).inner_mut(py)?.copy_map_remove(dest).map_err(|e| dirstate_error(py, e))?,
             Err(_) => None,
         };
-        Ok(match removed {
-            Some(source) => PyBytes::new(py, &source).into_object(),
-            None => default.unwrap_or_else(|| py.None()),
-        })
+        match (removed, args.len(py)) {
+            (Some(source), _) => Ok(PyBytes::new(py, &source).into_object()),
+            (None, 0) => Err(PyErr::new::<exc::KeyError, _>(py, key)),
+            (None, _) => Ok(args.get_item(py, 0)),
+        }
     }
 
     def copy(&self) -> PyResult<PyDict> {
