@@ -175,8 +175,8 @@ def desymlink(repo, links):
         st = os.lstat(full)
         target = os.readlink(full)
         os.unlink(full)
-        with open(full, "w") as fh:
-            fh.write(target)
+        with open(full, "wb") as fh:
+            fh.write(os.fsencode(target))
         os.utime(full, ns=(st.st_mtime_ns, st.st_mtime_ns))
 
 
