@@ -159,6 +159,9 @@ def test_v1_round_trip_is_byte_identical_to_c(seed):
                      "removed", "p1_tracked", "p2_info", "maybe_clean"):
             assert getattr(item, attr) == getattr(citem, attr), (path, attr)
     assert sorted(e[0] for e in m.debug_iter(False)) == sorted(cmap)
+    # v1 has no directory records: `debugdirstate --all` lists files only,
+    # as with Mercurial's C map
+    assert sorted(e[0] for e in m.debug_iter(True)) == sorted(cmap)
 
 
 def test_empty_v1_has_no_parents():

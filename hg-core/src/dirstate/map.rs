@@ -96,6 +96,9 @@ pub struct DirstateMap {
     pub(crate) dir_cache: FxHashMap<Box<[u8]>, CachedDirectory>,
     pub(crate) ignore_patterns_hash: [u8; 20],
     pub(crate) origin: Option<V2Origin>,
+    /// Read from dirstate-v1: its `debug_iter(all)` has no directory nodes,
+    /// as with Mercurial's C map (the v1 format has no directory records).
+    from_v1: bool,
 }
 
 /// Unordered (insertion-ordered, in fact) iteration over entries.
@@ -123,7 +126,10 @@ impl DirstateMap {
     /// Parses dirstate-v1 bytes. Empty input is an empty map with null
     /// parents (Mercurial does not call the parser for an empty file).
     pub fn new_v1(data: &[u8]) -> Result<(Self, Parents), DirstateError> {
-        let mut map = Self::default();
+        let mut map = Self {
+            from_v1: true,
+            ..Self::default()
+        };
         if data.is_empty() {
             return Ok((map, ([0; 20], [0; 20])));
         }
@@ -518,7 +524,7 @@ impl DirstateMap {
                 )
             })
             .collect();
-        if all {
+        if all && !self.from_v1 {
             let mut dirs: FxHashMap<&[u8], ()> = FxHashMap::default();
             for (p, _) in self.iter() {
                 for d in ancestors(p) {
