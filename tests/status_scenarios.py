@@ -69,6 +69,20 @@ def shq(s):
     return "$'" + "".join(out) + "'"
 
 
+def shprintf(data):
+    """A `printf` command writing exactly `data` (NUL bytes included: a
+    $'...' string cannot hold them)."""
+    out = []
+    for c in data:
+        if 32 <= c < 127 and c not in b"'\\%":
+            out.append(chr(c))
+        elif c == ord("%"):
+            out.append("%%")
+        else:
+            out.append("\\%03o" % c)
+    return "printf '%s'" % "".join(out)
+
+
 def op_shell(op):
     """The shell lines that perform `op` in the repository's root."""
     k, a = op.kind, op.args
@@ -78,7 +92,7 @@ def op_shell(op):
         parent = os.path.dirname(path)
         if parent:
             lines.append("mkdir -p %s" % shq(parent))
-        lines.append("rm -f %s; printf %%s %s > %s" % (shq(path), shq(data) if data else "''", shq(path)))
+        lines.append("rm -f %s; %s > %s" % (shq(path), shprintf(data), shq(path)))
         lines.append("chmod %s %s; touch -d @%d %s" % ("755" if exe else "644", shq(path), mtime, shq(path)))
         return lines
     if k == "symlink":
@@ -92,8 +106,8 @@ def op_shell(op):
         return ["touch -d @%d %s" % (a[1], shq(a[0]))]
     if k == "sneaky":
         path, data = a
-        return ["m=$(stat -c %%Y %s); printf %%s %s > %s; touch -d @$m %s" % (
-            shq(path), shq(data), shq(path), shq(path))]
+        return ["m=$(stat -c %%Y %s); %s > %s; touch -d @$m %s" % (
+            shq(path), shprintf(data), shq(path), shq(path))]
     if k == "delete":
         return ["rm -rf %s" % shq(a[0])]
     if k == "rename":
