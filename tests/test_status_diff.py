@@ -20,7 +20,7 @@ oracle on a third copy where each such symlink is a plain file (which is
 exactly that answer), and `status -A` is checked to list every tracked file
 below the link as `!` (or `R`).
 
-Knobs: STATUS_DIFF_SEEDS (working copies per format, default 5: the whole
+Knobs: STATUS_DIFF_SEEDS (working copies per format, default 4: the whole
 file then takes about 4 minutes on a loaded 2-core machine),
 STATUS_DIFF_FIRST_SEED (default 1), STATUS_DIFF_MINIMIZE (seconds spent
 shrinking a failing working copy, default 90; 0 = off), STATUS_DIFF_STRICT=1
@@ -38,7 +38,7 @@ import pytest
 import hgdiff
 import status_scenarios as sc
 
-SEEDS = int(os.environ.get("STATUS_DIFF_SEEDS", "5"))
+SEEDS = int(os.environ.get("STATUS_DIFF_SEEDS", "4"))
 FIRST_SEED = int(os.environ.get("STATUS_DIFF_FIRST_SEED", "1"))
 MINIMIZE = float(os.environ.get("STATUS_DIFF_MINIMIZE", "90"))
 FORMATS = [pytest.param(False, id="v1"), pytest.param(True, id="v2")]
