@@ -136,11 +136,17 @@ pub fn status(
         .iter()
         .any(|(_, r)| matches!(r, BadReason::Unreadable(_)))
     {
-        // Mercurial names unreadable directories relative to the current
-        // directory; only the repository root gives the same text.
-        let cwd = std::env::current_dir().ok();
-        if cwd.as_deref() != Some(root.as_path()) {
-            return Err(fallback(py, "unreadable directory outside the root"));
+        // Python hands `matcher.bad` an unreadable directory already named
+        // relative to the current directory (`dirstate.pathto`).
+        use std::os::unix::ffi::OsStrExt;
+        let Ok(cwd) = std::env::current_dir() else {
+            return Err(fallback(py, "no current directory"));
+        };
+        let root_b = root.as_os_str().as_bytes();
+        for (p, r) in out.bad.iter_mut() {
+            if matches!(r, BadReason::Unreadable(_)) {
+                *p = hg_core::status::pathto::path_to(root_b, cwd.as_os_str().as_bytes(), p);
+            }
         }
     }
 

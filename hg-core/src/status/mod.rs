@@ -14,6 +14,7 @@ mod classify;
 mod explicit;
 pub mod fs;
 mod outcome;
+pub mod pathto;
 mod tree;
 mod walk;
 
