@@ -9,7 +9,7 @@ use cpython::{
     Python, PythonObject, ToPyObject,
 };
 use hg_core::dirstate::DirstateMap as CoreMap;
-use hg_core::matchers::{get_ignore_matcher_with_hash, IgnoreWarning, Matcher};
+use hg_core::matchers::{get_ignore_matcher_with_hash, IgnoreWarning, Matcher, PatternError};
 use hg_core::status::{apply_cache_updates, status as core_status, BadReason, StatusOptions};
 
 use crate::dirstate::DirstateMap;
@@ -92,25 +92,24 @@ pub fn status(
     let needs_ignore = list_unknown || list_ignored || explicit_untracked(matcher_ref, map);
     // Python reads the ignore patterns up front only when unknown files are
     // listed and ignored ones are not (`dirstate.walk` takes `self._ignore`);
-    // otherwise lazily, on the first path it asks about, which may never
-    // come. So errors and warnings are ours to report only in that case; in
-    // the others Python must decide whether to abort or warn at all.
+    // otherwise lazily, when the first untracked file has to be classified,
+    // which may never happen. In that lazy case an invalid pattern aborts,
+    // and a missing ignore file warns, only if the walk classified one
+    // (`StatusOutcome::ignore_consulted`).
     let ignore_read_eagerly = list_unknown && !list_ignored;
+    let mut lazy_error: Option<PatternError> = None;
     let ignore = if needs_ignore {
-        let r = get_ignore_matcher_with_hash(ignore_paths, &root).map_err(|e| {
-            if ignore_read_eagerly {
-                crate::matchers::ignore_error_to_py(py, &e)
-            } else {
-                fallback(py, format!("ignore patterns: {e}"))
+        match get_ignore_matcher_with_hash(ignore_paths, &root) {
+            Ok(r) => Some(r),
+            Err(e) if ignore_read_eagerly => {
+                return Err(crate::matchers::ignore_error_to_py(py, &e))
             }
-        })?;
-        if !r.warnings.is_empty() && !ignore_read_eagerly {
-            return Err(fallback(
-                py,
-                "ignore warnings, and Python reads the patterns lazily",
-            ));
+            Err(e @ PatternError::InvalidRegex { .. }) => {
+                lazy_error = Some(e);
+                None
+            }
+            Err(e) => return Err(fallback(py, format!("ignore patterns: {e}"))),
         }
-        Some(r)
     } else {
         None
     };
@@ -125,11 +124,24 @@ pub fn status(
     let ignore_matcher: Option<&dyn Matcher> = ignore.as_ref().map(|r| &*r.matcher);
     let ignore_fn = move |p: &[u8]| ignore_matcher.is_some_and(|m| m.matches(p));
     let ignore_ref: &(dyn Fn(&[u8]) -> bool + Sync) =
-        if needs_ignore { &ignore_fn } else { &never };
+        if ignore.is_some() { &ignore_fn } else { &never };
 
     let result = py
         .allow_threads(|| core_status(map, matcher_ref, &root, ignore_ref, opts, patterns_changed));
     let mut out = result.map_err(|e| fallback(py, e.to_string()))?;
+    if let Some(e) = lazy_error {
+        if out.ignore_consulted {
+            return Err(crate::matchers::ignore_error_to_py(py, &e));
+        }
+    }
+    let warn = ignore
+        .as_ref()
+        .is_some_and(|r| !r.warnings.is_empty() && (ignore_read_eagerly || out.ignore_consulted));
+    if warn && !ignore_read_eagerly && !out.bad.is_empty() {
+        // Python would print the `bad` paths first (during its walk), then
+        // the warning; `_rust_status` prints warnings first.
+        return Err(fallback(py, "lazily read ignore warnings after bad paths"));
+    }
 
     if out
         .bad
@@ -152,6 +164,7 @@ pub fn status(
 
     let warnings: Vec<PyObject> = ignore
         .as_ref()
+        .filter(|_| warn)
         .map(|r| {
             r.warnings
                 .iter()

@@ -20,7 +20,7 @@ mod walk;
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use crate::dirstate::{DirstateMap, TruncatedTimestamp};
@@ -120,11 +120,14 @@ pub fn status<'a>(
         dirs_read: AtomicUsize::new(0),
         stated: AtomicUsize::new(0),
         from_cache: AtomicUsize::new(0),
+        ignore_consulted: AtomicBool::new(false),
     };
     let w = explicit::run(w)?;
     let counters = w.counters();
+    let ignore_consulted = w.ignore_consulted.load(Ordering::Relaxed);
     let mut out = w.out.into_inner().unwrap_or_else(|p| p.into_inner());
     out.counters = counters;
+    out.ignore_consulted = ignore_consulted;
     if cache.invalidate {
         // Cached mtimes of directories this run did not visit were computed
         // with the old patterns too.

@@ -85,4 +85,10 @@ pub struct StatusOutcome<'a> {
     pub dirty: bool,
     /// What the walk did.
     pub counters: Counters,
+    /// Whether an untracked file had to be classified with the ignore
+    /// patterns (`dirstate._dirignore` in Python). Python reads those
+    /// patterns lazily at that moment when ignored files are listed or
+    /// unknown ones are not, so only then would it abort on an invalid
+    /// pattern or warn about a missing ignore file.
+    pub ignore_consulted: bool,
 }

@@ -23,7 +23,7 @@
 use std::collections::HashSet;
 use std::io;
 use std::os::unix::io::RawFd;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use rayon::prelude::*;
@@ -70,6 +70,8 @@ pub struct Walker<'s, 'a> {
     pub(super) dirs_read: AtomicUsize,
     pub(super) stated: AtomicUsize,
     pub(super) from_cache: AtomicUsize,
+    /// An untracked file was classified with the ignore patterns.
+    pub(super) ignore_consulted: AtomicBool,
 }
 
 /// How one directory's dirstate entries are found on disk when the
@@ -162,6 +164,9 @@ impl<'s, 'a> Walker<'s, 'a> {
     /// `dir_ignored` says whether an enclosing directory is ignored.
     pub(super) fn decide_untracked(&self, local: &mut Local<'a>, path: Vec<u8>, dir_ignored: bool) {
         let check = self.opts.list_ignored || self.matcher.exact_match(&path);
+        if check {
+            self.ignore_consulted.store(true, Ordering::Relaxed);
+        }
         if check && (dir_ignored || (self.ignore)(&path)) {
             if self.opts.list_ignored {
                 local.ignored.push(path);
