@@ -62,6 +62,7 @@ pub fn status(
     list_unknown: bool,
     collect_traversed_dirs: bool,
 ) -> PyResult<PyTuple> {
+    let started = std::time::Instant::now();
     let map_obj = DirstateMap::from_object(py, &dmap)?;
     let matcher_is_prefix = matcher
         .call_method(py, "prefix", NoArgs, None)?
@@ -128,6 +129,7 @@ pub fn status(
 
     let result = py
         .allow_threads(|| core_status(map, matcher_ref, &root, ignore_ref, opts, patterns_changed));
+    let walked = started.elapsed();
     let mut out = result.map_err(|e| fallback(py, e.to_string()))?;
     if let Some(e) = lazy_error {
         if out.ignore_consulted {
@@ -220,8 +222,13 @@ pub fn status(
     }
     if std::env::var_os("RUSTEXT_STATUS_TRACE").is_some() {
         eprintln!(
-            "rustext-status: native (dirs read {}, entries stat'ed {}, dirs from v2 cache {})",
-            counters.dirs_read, counters.entries_stated, counters.dirs_from_cache
+            "rustext-status: native (dirs read {}, entries stat'ed {}, dirs from v2 cache {}; \
+             {:.1} ms to the walk's end, {:.1} ms in all)",
+            counters.dirs_read,
+            counters.entries_stated,
+            counters.dirs_from_cache,
+            walked.as_secs_f64() * 1e3,
+            started.elapsed().as_secs_f64() * 1e3
         );
     }
     Ok(tuple)
