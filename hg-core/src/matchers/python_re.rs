@@ -90,6 +90,8 @@ struct Parser<'a> {
     global: Flags,
     /// Whether a global flag group `(?i)` was seen.
     saw_global: bool,
+    /// Names of `(?P<name>...)` groups so far (Python rejects duplicates).
+    group_names: Vec<Vec<u8>>,
 }
 
 fn invalid<T>(msg: impl Into<String>) -> Result<T, ReError> {
@@ -280,8 +282,10 @@ impl<'a> Parser<'a> {
                         Some(_) => self.pos += 1,
                     }
                 },
-                b'P' | b'=' | b'!' | b'<' | b'(' | b'>' => {
-                    return unsupported("named group, lookaround or conditional")
+                b'P' if self.eat(b'<') => self.parse_group_name()?,
+                b'P' => return unsupported("named backreference"),
+                b'=' | b'!' | b'<' | b'(' | b'>' => {
+                    return unsupported("lookaround, conditional or atomic group")
                 }
                 b'a' | b'i' | b'L' | b'm' | b's' | b'u' | b'x' | b't' | b'-' => {
                     self.pos -= 1;
@@ -303,6 +307,29 @@ impl<'a> Parser<'a> {
             return invalid("missing ), unterminated subpattern");
         }
         Ok(Some(Node::Group { on, off, alts }))
+    }
+
+    /// After `(?P<`: the group's name and `>`. Names Python accepts
+    /// silently (ASCII identifiers, each once) make an ordinary group; the
+    /// rest (Python's error or deprecation warning) are left to Python.
+    fn parse_group_name(&mut self) -> Result<(), ReError> {
+        let start = self.pos;
+        while self.peek().is_some_and(|c| c != b'>') {
+            self.pos += 1;
+        }
+        let name = &self.src[start..self.pos];
+        if !self.eat(b'>') {
+            return unsupported("unterminated group name");
+        }
+        let identifier = name
+            .first()
+            .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
+            && name.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_');
+        if !identifier || self.group_names.iter().any(|n| n == name) {
+            return unsupported("group name Python rejects or warns about");
+        }
+        self.group_names.push(name.to_vec());
+        Ok(())
     }
 
     /// `_parse_flags`: returns true for global flags `(?i)`, false for a
@@ -668,6 +695,7 @@ pub fn analyze(pattern: &[u8]) -> Result<Translation, ReError> {
         pos: 0,
         global: Flags::default(),
         saw_global: false,
+        group_names: Vec::new(),
     };
     let alts = parser.parse_alts(false)?;
     if parser.pos < pattern.len() {
@@ -780,6 +808,8 @@ mod tests {
         assert!(m(b"a#b c", b"a#b c"));
         assert!(m(b"a(?#comment)*", b"aaa"));
         assert!(m(b"(?m)a$", b"a\nb"));
+        assert!(m(b"(?P<n>a|b)c", b"bc"));
+        assert!(m(b"(?P<x_1>a)(?P<y>b)+", b"abb"));
     }
 
     #[test]
@@ -799,7 +829,11 @@ mod tests {
         assert!(inv(b"\\"));
         assert!(uns(b"(?=a)"));
         assert!(uns(b"(a)\\1"));
-        assert!(uns(b"(?P<n>a)"));
+        assert!(uns(b"(?P<n>a)(?P=n)"));
+        assert!(uns(b"(?P<n>a)(?P<n>b)"));
+        assert!(uns(b"(?P<1n>a)"));
+        assert!(uns(b"(?P<n"));
+        assert!(uns(b"(?>a)"));
         assert!(uns(b"a*+"));
         assert!(uns(b"a$b"));
         assert!(uns(b"(?x)a"));
