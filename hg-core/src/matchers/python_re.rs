@@ -309,9 +309,9 @@ impl<'a> Parser<'a> {
         Ok(Some(Node::Group { on, off, alts }))
     }
 
-    /// After `(?P<`: the group's name and `>`. Names Python accepts
-    /// silently (ASCII identifiers, each once) make an ordinary group; the
-    /// rest (Python's error or deprecation warning) are left to Python.
+    /// After `(?P<`: the group's name and `>`. ASCII identifiers, each
+    /// used once, make an ordinary group; other ASCII names are Python
+    /// errors; non-ASCII ones (a warning or an error) are left to Python.
     fn parse_group_name(&mut self) -> Result<(), ReError> {
         let start = self.pos;
         while self.peek().is_some_and(|c| c != b'>') {
@@ -319,14 +319,22 @@ impl<'a> Parser<'a> {
         }
         let name = &self.src[start..self.pos];
         if !self.eat(b'>') {
-            return unsupported("unterminated group name");
+            return invalid("missing >, unterminated name");
+        }
+        if !name.is_ascii() {
+            // Python 3.11 warns (DeprecationWarning) or rejects, by
+            // `str.isidentifier` of the latin-1 text.
+            return unsupported("non-ASCII group name");
         }
         let identifier = name
             .first()
             .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
             && name.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_');
-        if !identifier || self.group_names.iter().any(|n| n == name) {
-            return unsupported("group name Python rejects or warns about");
+        if !identifier {
+            return invalid("bad character in group name");
+        }
+        if self.group_names.iter().any(|n| n == name) {
+            return invalid("redefinition of group name");
         }
         self.group_names.push(name.to_vec());
         Ok(())
@@ -830,9 +838,12 @@ mod tests {
         assert!(uns(b"(?=a)"));
         assert!(uns(b"(a)\\1"));
         assert!(uns(b"(?P<n>a)(?P=n)"));
-        assert!(uns(b"(?P<n>a)(?P<n>b)"));
-        assert!(uns(b"(?P<1n>a)"));
-        assert!(uns(b"(?P<n"));
+        assert!(inv(b"(?P<n>a)(?P<n>b)"));
+        assert!(inv(b"(?P<1n>a)"));
+        assert!(inv(b"(?P<>a)"));
+        assert!(inv(b"(?P<a-b>a)"));
+        assert!(inv(b"(?P<n"));
+        assert!(uns(b"(?P<\xe9>a)"));
         assert!(uns(b"(?>a)"));
         assert!(uns(b"a*+"));
         assert!(uns(b"a$b"));
