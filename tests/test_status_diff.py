@@ -685,12 +685,11 @@ def test_named_group_is_native(tmp_path, pattern):
         W(".hgignore", b"syntax: regexp\n" + pattern + b"\n"), W("a"), W("ab")], ["status", "-u"])
 
 
-@pytest.mark.xfail(strict=True, reason="open (MISMATCH, found by seeds 305/306 v1): with an invalid "
-                   "ignore regex read lazily (-A) and an explicit missing path, Python reports "
-                   "'nosuch: No such file or directory' during its walk and then aborts; ours "
-                   "aborts without the bad-file warning")
 @pytest.mark.parametrize("v2", FORMATS)
-def test_open_lazy_ignore_abort_drops_bad_file_warning(tmp_path, v2):
+def test_lazy_ignore_abort_keeps_bad_file_warning(tmp_path, v2):
+    """Found by seeds 305/306 (v1), fixed: with an invalid ignore regex read
+    lazily (-A) and an explicit missing path, Python reports 'nosuch: No such
+    file or directory' during its walk and then aborts; so must we."""
     pair, wc = scripted(tmp_path, v2, [W(".hgignore", b"syntax: regexp\n(bad\n"), W("d/f")])
     problem = Checker(pair, wc, count=False).run(["status", "-A", "d", "nosuch"], count=False)
     assert problem is None, problem

@@ -69,9 +69,14 @@ pub fn status(
         .is_true(py)?;
     let root = path_of(py, &root_dir)?;
     let rust_matcher = crate::matchers::convert_matcher_with_root(py, &matcher, &root)
-        .inspect_err(|_| {
+        .inspect_err(|e| {
             if std::env::var_os("RUSTEXT_STATUS_TRACE").is_some() {
-                eprintln!("rustext-status: fallback: matcher not converted");
+                let why = cpython::PyClone::clone_ref(e, py)
+                    .instance(py)
+                    .str(py)
+                    .map(|s| s.to_string_lossy(py).into_owned())
+                    .unwrap_or_default();
+                eprintln!("rustext-status: fallback: matcher not converted: {why}");
             }
         })?;
     let mut ignore_paths = Vec::new();
@@ -133,6 +138,11 @@ pub fn status(
     let mut out = result.map_err(|e| fallback(py, e.to_string()))?;
     if let Some(e) = lazy_error {
         if out.ignore_consulted {
+            if !out.bad.is_empty() {
+                // Python reports the bad paths during its walk, then aborts;
+                // an abort from here would lose those lines.
+                return Err(fallback(py, "lazily read invalid ignore after bad paths"));
+            }
             return Err(crate::matchers::ignore_error_to_py(py, &e));
         }
     }
