@@ -15,11 +15,16 @@ use hg_core::status::{apply_cache_updates, status as core_status, BadReason, Sta
 use crate::dirstate::DirstateMap;
 use crate::exceptions::FallbackError;
 
-/// `FallbackError(why)`; with `RUSTEXT_STATUS_TRACE` set, also says why
-/// on stderr (used by the differential tests to tell which path ran).
+/// Whether `RUSTEXT_STATUS_TRACE` asks for a line on stderr saying which
+/// path each call took (the differential tests and benchmarks read it).
+fn tracing() -> bool {
+    std::env::var_os("RUSTEXT_STATUS_TRACE").is_some()
+}
+
+/// `FallbackError(why)`, traced.
 fn fallback(py: Python, why: impl Into<String>) -> PyErr {
     let why = why.into();
-    if std::env::var_os("RUSTEXT_STATUS_TRACE").is_some() {
+    if tracing() {
         eprintln!("rustext-status: fallback: {why}");
     }
     PyErr::new::<FallbackError, _>(py, why)
@@ -70,7 +75,7 @@ pub fn status(
     let root = path_of(py, &root_dir)?;
     let rust_matcher = crate::matchers::convert_matcher_with_root(py, &matcher, &root)
         .inspect_err(|e| {
-            if std::env::var_os("RUSTEXT_STATUS_TRACE").is_some() {
+            if tracing() {
                 let why = cpython::PyClone::clone_ref(e, py)
                     .instance(py)
                     .str(py)
@@ -136,24 +141,21 @@ pub fn status(
         .allow_threads(|| core_status(map, matcher_ref, &root, ignore_ref, opts, patterns_changed));
     let walked = started.elapsed();
     let mut out = result.map_err(|e| fallback(py, e.to_string()))?;
-    if let Some(e) = lazy_error {
-        if out.ignore_consulted {
-            if !out.bad.is_empty() {
-                // Python reports the bad paths during its walk, then aborts;
-                // an abort from here would lose those lines.
-                return Err(fallback(py, "lazily read invalid ignore after bad paths"));
-            }
-            return Err(crate::matchers::ignore_error_to_py(py, &e));
-        }
+    let has_warnings = ignore.as_ref().is_some_and(|r| !r.warnings.is_empty());
+    let read_lazily_now = !ignore_read_eagerly && out.ignore_consulted;
+    if read_lazily_now && (lazy_error.is_some() || has_warnings) && !out.bad.is_empty() {
+        // Python prints the `bad` paths during its walk, before it reads the
+        // patterns and aborts or warns; from here the abort would lose them
+        // and `_rust_status` would print the warnings first.
+        return Err(fallback(
+            py,
+            "lazily read ignore patterns report after bad paths",
+        ));
     }
-    let warn = ignore
-        .as_ref()
-        .is_some_and(|r| !r.warnings.is_empty() && (ignore_read_eagerly || out.ignore_consulted));
-    if warn && !ignore_read_eagerly && !out.bad.is_empty() {
-        // Python would print the `bad` paths first (during its walk), then
-        // the warning; `_rust_status` prints warnings first.
-        return Err(fallback(py, "lazily read ignore warnings after bad paths"));
+    if let Some(e) = lazy_error.filter(|_| read_lazily_now) {
+        return Err(crate::matchers::ignore_error_to_py(py, &e));
     }
+    let warn = has_warnings && (ignore_read_eagerly || read_lazily_now);
 
     if out
         .bad
@@ -230,7 +232,7 @@ pub fn status(
             }
         }
     }
-    if std::env::var_os("RUSTEXT_STATUS_TRACE").is_some() {
+    if tracing() {
         eprintln!(
             "rustext-status: native (dirs read {}, entries stat'ed {}, dirs from v2 cache {}; \
              {:.1} ms to the walk's end, {:.1} ms in all)",

@@ -461,15 +461,15 @@ py_class!(pub class CopyMap |py| {
             ));
         }
         let key = args.get_item(py, 0);
-        let args = PyTuple::new(py, &args.as_slice(py)[1..]);
+        let default = (n == 2).then(|| args.get_item(py, 1));
         let removed = match conv::path_bytes(py, &key) {
             Ok(dest) => self.map(py).inner_mut(py)?.copy_map_remove(dest).map_err(|e| dirstate_error(py, e))?,
             Err(_) => None,
         };
-        match (removed, args.len(py)) {
+        match (removed, default) {
             (Some(source), _) => Ok(PyBytes::new(py, &source).into_object()),
-            (None, 0) => Err(PyErr::new::<exc::KeyError, _>(py, key)),
-            (None, _) => Ok(args.get_item(py, 0)),
+            (None, Some(d)) => Ok(d),
+            (None, None) => Err(PyErr::new::<exc::KeyError, _>(py, (key,))),
         }
     }
 
