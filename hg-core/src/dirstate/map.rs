@@ -558,8 +558,10 @@ impl DirstateMap {
     /// contiguous range of paths starting with "dir/" (the status walk relies
     /// on this).
     pub fn sorted_entries(&self) -> Vec<(&[u8], &DirstateEntry)> {
+        use rayon::slice::ParallelSliceMut;
         let mut v: Vec<_> = self.iter().collect();
-        v.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        // Serial time before the parallel walk can start: sort on all cores.
+        v.par_sort_unstable_by(|a, b| a.0.cmp(b.0));
         v
     }
 

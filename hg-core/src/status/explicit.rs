@@ -76,6 +76,11 @@ pub(super) fn run<'s, 'a>(mut w: Walker<'s, 'a>) -> Result<Walker<'s, 'a>, Statu
         }
     }
     for (p, _) in results {
+        let parent = p
+            .iter()
+            .rposition(|&b| b == b'/')
+            .map_or(&p[..0], |i| &p[..i]);
+        w.explicit_parents.insert(parent.to_vec());
         w.explicit.insert(p);
     }
     if opts.collect_traversed_dirs {

@@ -114,6 +114,7 @@ pub fn status<'a>(
         },
         cache,
         explicit: HashSet::new(),
+        explicit_parents: HashSet::new(),
         starts: HashSet::new(),
         out: Mutex::new(StatusOutcome::default()),
         has_copies: dmap.copy_map_len() > 0,

@@ -40,11 +40,11 @@ pub fn children<'s, 'a>(slice: &'s [Item<'a>], prefix_len: usize) -> Vec<Child<'
                 i += 1;
             }
             Some(k) => {
+                // Sorted: the paths under `head` are one run starting at
+                // `i`, so its end is found by binary search, not a scan
+                // (a scan would visit every entry once per ancestor).
                 let head = &path[..prefix_len + k + 1];
-                let len = slice[i..]
-                    .iter()
-                    .take_while(|(p, _)| p.starts_with(head))
-                    .count();
+                let len = slice[i..].partition_point(|(p, _)| p.starts_with(head));
                 out.push(Child {
                     name: &rest[..k],
                     file: None,
@@ -86,10 +86,7 @@ pub fn subtree<'s, 'a>(all: &'s [Item<'a>], dir: &[u8]) -> &'s [Item<'a>] {
     prefix.extend_from_slice(dir);
     prefix.push(b'/');
     let start = all.partition_point(|(p, _)| *p < prefix.as_slice());
-    let len = all[start..]
-        .iter()
-        .take_while(|(p, _)| p.starts_with(&prefix))
-        .count();
+    let len = all[start..].partition_point(|(p, _)| p.starts_with(&prefix));
     &all[start..start + len]
 }
 

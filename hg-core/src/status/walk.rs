@@ -62,6 +62,10 @@ pub struct Walker<'s, 'a> {
     pub(super) cache: CachePolicy,
     /// Paths already decided by the explicit step (plus `.hg`).
     pub(super) explicit: HashSet<Vec<u8>>,
+    /// The directories directly holding a path of `explicit` (the root's
+    /// `.hg` sentinel aside): only their listings are checked against it,
+    /// so a plain `hg status` builds and hashes no path per entry.
+    pub(super) explicit_parents: HashSet<Vec<u8>>,
     /// Directories traversed on their own (explicit directories).
     pub(super) starts: HashSet<Vec<u8>>,
     pub(super) out: Mutex<StatusOutcome<'a>>,
@@ -244,6 +248,7 @@ impl<'s, 'a> Walker<'s, 'a> {
             }
         }
 
+        let check_explicit = self.explicit_parents.contains(dir);
         let mut all_known = true;
         let mut subdirs: Vec<(Vec<u8>, &'s [Item<'a>], bool)> = Vec::new();
         let mut step3_children: Vec<Child<'s, 'a>> = Vec::new();
@@ -302,7 +307,7 @@ impl<'s, 'a> Walker<'s, 'a> {
             // The full path is only built when needed: tracked files use the
             // dirstate's own copy of their path.
             let nf = || tree::join(dir, name);
-            if !self.explicit.is_empty() && self.explicit.contains(&nf()) {
+            if check_explicit && self.explicit.contains(&nf()) {
                 all_known = false;
                 if let Some(c) = child {
                     if !c.sub.is_empty() {
