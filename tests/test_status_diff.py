@@ -685,6 +685,18 @@ def test_named_group_is_native(tmp_path, pattern):
         W(".hgignore", b"syntax: regexp\n" + pattern + b"\n"), W("a"), W("ab")], ["status", "-u"])
 
 
+@pytest.mark.parametrize("ignore", [b"syntax: regexp\n(bad\n", b"include:missing.ignore\nsyntax: glob\n*.o\n"],
+                         ids=["invalid-regex", "missing-include"])
+@pytest.mark.parametrize("v2", FORMATS)
+def test_lazy_ignore_report_after_bad_paths_is_native(tmp_path, v2, ignore):
+    """Found by seed 305 (v1), fixed (was a fallback): an ignore file read
+    lazily (-A) that aborts or warns, with explicit missing paths: the paths
+    are reported first, in sorted order, then the abort or the warning."""
+    _no_fallback_and_same(tmp_path, v2, [
+        W(".hgignore", ignore), W("d/f"), W("d/x.o"), W("u")],
+        ["status", "-A", "d", "zz-nosuch", "nosuch"])
+
+
 @pytest.mark.parametrize("v2", FORMATS)
 def test_lazy_ignore_abort_keeps_bad_file_warning(tmp_path, v2):
     """Found by seeds 305/306 (v1), fixed: with an invalid ignore regex read

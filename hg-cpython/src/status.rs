@@ -144,13 +144,38 @@ pub fn status(
     let has_warnings = ignore.as_ref().is_some_and(|r| !r.warnings.is_empty());
     let read_lazily_now = !ignore_read_eagerly && out.ignore_consulted;
     if read_lazily_now && (lazy_error.is_some() || has_warnings) && !out.bad.is_empty() {
-        // Python prints the `bad` paths during its walk, before it reads the
-        // patterns and aborts or warns; from here the abort would lose them
-        // and `_rust_status` would print the warnings first.
-        return Err(fallback(
-            py,
-            "lazily read ignore patterns report after bad paths",
-        ));
+        // Python reports bad explicit paths in `_walkexplicit`, before it
+        // reads the patterns lazily and aborts or warns; `_rust_status` would
+        // print the warnings first, and an abort would lose the paths. So
+        // they are reported here, in `_rust_status`'s sorted order, and not
+        // returned. An unreadable directory is reported later in Python's
+        // walk, at a point we do not reproduce: that case falls back.
+        if out
+            .bad
+            .iter()
+            .any(|(_, r)| matches!(r, BadReason::Unreadable(_)))
+        {
+            return Err(fallback(
+                py,
+                "lazily read ignore patterns report after an unreadable directory",
+            ));
+        }
+        let mut bad = std::mem::take(&mut out.bad);
+        bad.sort_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| a.1.message().cmp(&b.1.message()))
+        });
+        for (p, r) in &bad {
+            matcher.call_method(
+                py,
+                "bad",
+                (
+                    PyBytes::new(py, p),
+                    PyBytes::new(py, r.message().as_bytes()),
+                ),
+                None,
+            )?;
+        }
     }
     if let Some(e) = lazy_error.filter(|_| read_lazily_now) {
         return Err(crate::matchers::ignore_error_to_py(py, &e));
