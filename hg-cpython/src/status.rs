@@ -143,6 +143,10 @@ pub fn status(
     let mut out = result.map_err(|e| fallback(py, e.to_string()))?;
     let has_warnings = ignore.as_ref().is_some_and(|r| !r.warnings.is_empty());
     let read_lazily_now = !ignore_read_eagerly && out.ignore_consulted;
+    let has_unreadable = out
+        .bad
+        .iter()
+        .any(|(_, r)| matches!(r, BadReason::Unreadable(_)));
     if read_lazily_now && (lazy_error.is_some() || has_warnings) && !out.bad.is_empty() {
         // Python reports bad explicit paths in `_walkexplicit`, before it
         // reads the patterns lazily and aborts or warns; `_rust_status` would
@@ -150,29 +154,22 @@ pub fn status(
         // they are reported here, in `_rust_status`'s sorted order, and not
         // returned. An unreadable directory is reported later in Python's
         // walk, at a point we do not reproduce: that case falls back.
-        if out
-            .bad
-            .iter()
-            .any(|(_, r)| matches!(r, BadReason::Unreadable(_)))
-        {
+        if has_unreadable {
             return Err(fallback(
                 py,
                 "lazily read ignore patterns report after an unreadable directory",
             ));
         }
-        let mut bad = std::mem::take(&mut out.bad);
-        bad.sort_by(|a, b| {
-            a.0.cmp(&b.0)
-                .then_with(|| a.1.message().cmp(&b.1.message()))
-        });
-        for (p, r) in &bad {
+        let mut bad: Vec<(Vec<u8>, String)> = std::mem::take(&mut out.bad)
+            .into_iter()
+            .map(|(p, r)| (p, r.message()))
+            .collect();
+        bad.sort();
+        for (p, message) in &bad {
             matcher.call_method(
                 py,
                 "bad",
-                (
-                    PyBytes::new(py, p),
-                    PyBytes::new(py, r.message().as_bytes()),
-                ),
+                (PyBytes::new(py, p), PyBytes::new(py, message.as_bytes())),
                 None,
             )?;
         }
@@ -182,11 +179,7 @@ pub fn status(
     }
     let warn = has_warnings && (ignore_read_eagerly || read_lazily_now);
 
-    if out
-        .bad
-        .iter()
-        .any(|(_, r)| matches!(r, BadReason::Unreadable(_)))
-    {
+    if has_unreadable {
         // Python hands `matcher.bad` an unreadable directory already named
         // relative to the current directory (`dirstate.pathto`).
         use std::os::unix::ffi::OsStrExt;

@@ -2,6 +2,8 @@
 
 use rayon::prelude::*;
 
+use crate::dirstate::dirs::ancestors;
+
 use super::fs::{self, OpenMode, Stat, S_IFDIR};
 use super::outcome::{BadReason, StatusOutcome};
 use super::tree;
@@ -76,10 +78,7 @@ pub(super) fn run<'s, 'a>(mut w: Walker<'s, 'a>) -> Result<Walker<'s, 'a>, Statu
         }
     }
     for (p, _) in results {
-        let parent = p
-            .iter()
-            .rposition(|&b| b == b'/')
-            .map_or(&p[..0], |i| &p[..i]);
+        let parent = ancestors(&p).next().unwrap_or(b"");
         w.explicit_parents.insert(parent.to_vec());
         w.explicit.insert(p);
     }
