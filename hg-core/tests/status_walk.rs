@@ -76,6 +76,8 @@ fn opts(unknown: bool, ignored: bool, clean: bool) -> StatusOptions {
         list_ignored: ignored,
         list_unknown: unknown,
         collect_traversed_dirs: false,
+        collect_empty_dirs: false,
+        empty_dirs_keep_files: false,
         matcher_is_prefix: false,
     }
 }

@@ -43,6 +43,12 @@ pub struct StatusOptions {
     pub list_unknown: bool,
     /// Report traversed directories (`match.traversedir` is set).
     pub collect_traversed_dirs: bool,
+    /// Compute [`StatusOutcome::empty_dirs`], the directories `hg purge`
+    /// removes (Mercurial 7.2 asks for them instead of traversed ones).
+    pub collect_empty_dirs: bool,
+    /// For `empty_dirs`: untracked files stay (`hg purge --dirs`), so a
+    /// directory holding one does not become empty.
+    pub empty_dirs_keep_files: bool,
     /// The matcher's `prefix()`: only literal paths, no patterns. With
     /// explicit files only, Mercurial then skips looking at other dirstate
     /// entries (its "step 3").

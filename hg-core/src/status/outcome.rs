@@ -78,6 +78,10 @@ pub struct StatusOutcome<'a> {
     pub bad: Vec<(Vec<u8>, BadReason)>,
     /// Directories the walk traversed, for `match.traversedir`.
     pub traversed: Vec<Vec<u8>>,
+    /// Directories that are or will be empty once `hg purge` has removed
+    /// what it removes, which it then removes without checking again
+    /// (only with [`super::StatusOptions::collect_empty_dirs`]).
+    pub empty_dirs: Vec<Vec<u8>>,
     /// Directory-cache changes to apply to the map (`None` = forget).
     pub cache_updates: Vec<(Vec<u8>, Option<CachedDirectory>)>,
     /// Whether the dirstate must be written back (cache or ignore hash
