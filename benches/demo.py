@@ -13,7 +13,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-HG = os.path.join(ROOT, ".venv", "bin", "hg")
+HG = os.path.join(sys.prefix, "bin", "hg")  # the venv running this
 DEMO = os.path.join(ROOT, "bench-data", "demo")
 N_DIRS, FILES_PER_DIR = 400, 25
 
@@ -69,7 +69,7 @@ def module_state():
     env = dict(os.environ)
     env.pop("HGMODULEPOLICY", None)
     code = "from mercurial import dirstate; print(dirstate.rustmod is not None)"
-    out = subprocess.run([os.path.join(ROOT, ".venv", "bin", "python"), "-c", code],
+    out = subprocess.run([sys.executable, "-c", code],
                          env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     return "active" if out.stdout.strip() == b"True" else "NOT active (Python+C path)"
 
@@ -83,7 +83,7 @@ def main():
           "output %s; rustext.dirstate %s"
           % (N_DIRS * FILES_PER_DIR, len(times["c"]), c_time, r_time, c_time / r_time,
              "identical" if same else "DIFFERENT", module_state()))
-    print("(full benchmark: .venv/bin/python benches/run.py)")
+    print("(full benchmark: %s benches/run.py)" % os.path.relpath(sys.executable, ROOT))
     return 0 if same else 1
 
 

@@ -31,8 +31,10 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-VENV_PY = os.path.join(ROOT, ".venv", "bin", "python")
-HG = os.path.join(ROOT, ".venv", "bin", "hg")
+# The venv running the tests (`$HG_VENV/bin/python -m pytest`) is the one
+# whose Mercurial (and our module in it) is under test.
+VENV_PY = os.path.join(sys.prefix, "bin", "python")
+HG = os.path.join(sys.prefix, "bin", "hg")
 FORKSERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "hg_forkserver.py")
 
 # Identical for both implementations; the only difference is HGMODULEPOLICY.

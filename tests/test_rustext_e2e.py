@@ -6,13 +6,14 @@ Normalized: whether an mtime is recorded ("set"/"unset" in debugdirstate
 depends on the wall clock at write time) and the order of `copy:` lines
 (copy map iteration order is unspecified)."""
 import os
+import sys
 import re
 import subprocess
 
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-HG = os.path.join(ROOT, ".venv", "bin", "hg")
+HG = os.path.join(sys.prefix, "bin", "hg")
 
 SESSION = [
     ("write", "a", "a\n"), ("write", "d/b", "b\n"), ("write", "d/e/c", "c\n"),
@@ -91,7 +92,7 @@ def normalize(output):
 def test_rust_dirstate_is_active():
     env = dict(os.environ)
     env.pop("HGMODULEPOLICY", None)
-    python = os.path.join(ROOT, ".venv", "bin", "python")
+    python = os.path.join(sys.prefix, "bin", "python")
     code = ("from mercurial import dirstate, dirstatemap;"
             "assert dirstate.rustmod is not None;"
             "assert dirstatemap.DirstateItem is dirstate.rustmod.DirstateItem")

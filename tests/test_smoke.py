@@ -1,9 +1,10 @@
 """The module is importable through Mercurial's own policy machinery."""
 import os
+import sys
 import subprocess
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-HG = os.path.join(ROOT, ".venv", "bin", "hg")
+HG = os.path.join(sys.prefix, "bin", "hg")
 
 
 def test_debuginstall_reports_rust_installed():

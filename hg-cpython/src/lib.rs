@@ -13,6 +13,7 @@ use cpython::{py_module_initializer, ObjectProtocol, PyModule, PyResult, Python}
 pub mod ancestor;
 pub mod dirstate;
 pub mod exceptions;
+pub mod hg_contract;
 pub mod matchers;
 pub mod revlog_index;
 pub mod status;

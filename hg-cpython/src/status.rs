@@ -2,6 +2,7 @@
 //! runs hg-core's walk without the GIL, and builds the 12-tuple Mercurial
 //! expects. Anything not reproduced exactly raises `FallbackError`, which
 //! makes Mercurial run its own Python/C status instead.
+use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
 use cpython::{
@@ -9,11 +10,12 @@ use cpython::{
     Python, PythonObject, ToPyObject,
 };
 use hg_core::dirstate::DirstateMap as CoreMap;
-use hg_core::matchers::{get_ignore_matcher_with_hash, IgnoreWarning, Matcher, PatternError};
+use hg_core::matchers::{get_ignore_matcher_with_hash, Matcher, PatternError};
 use hg_core::status::{apply_cache_updates, status as core_status, BadReason, StatusOptions};
 
 use crate::dirstate::DirstateMap;
 use crate::exceptions::FallbackError;
+use crate::hg_contract::{DirsSlot, StatusContract};
 
 /// Whether `RUSTEXT_STATUS_TRACE` asks for a line on stderr saying which
 /// path each call took (the differential tests and benchmarks read it).
@@ -31,7 +33,6 @@ fn fallback(py: Python, why: impl Into<String>) -> PyErr {
 }
 
 fn path_of(py: Python, obj: &PyObject) -> PyResult<PathBuf> {
-    use std::os::unix::ffi::OsStrExt;
     let b = obj.extract::<PyBytes>(py)?;
     Ok(PathBuf::from(std::ffi::OsStr::from_bytes(b.data(py))))
 }
@@ -53,7 +54,8 @@ fn explicit_untracked(matcher: &dyn Matcher, map: &CoreMap) -> bool {
         .is_some_and(|files| files.iter().any(|f| !f.is_empty() && !map.contains_key(f)))
 }
 
-/// Signature expected by `mercurial/dirstate.py::_rust_status`.
+/// Signature expected by `mercurial/dirstate.py::_rust_status`; only
+/// Mercurial 7.2 passes `empty_dirs_keep_files` (see [`crate::hg_contract`]).
 #[allow(clippy::too_many_arguments)]
 pub fn status(
     py: Python,
@@ -66,8 +68,10 @@ pub fn status(
     list_ignored: bool,
     list_unknown: bool,
     collect_traversed_dirs: bool,
+    empty_dirs_keep_files: Option<bool>,
 ) -> PyResult<PyTuple> {
     let started = std::time::Instant::now();
+    let contract = StatusContract::detect(py, empty_dirs_keep_files);
     let map_obj = DirstateMap::from_object(py, &dmap)?;
     let matcher_is_prefix = matcher
         .call_method(py, "prefix", NoArgs, None)?
@@ -88,12 +92,20 @@ pub fn status(
     for f in ignore_files.iter(py) {
         ignore_paths.push(path_of(py, &f)?);
     }
+    // 7.2 asks for the purge list where older versions asked for the
+    // traversed directories; Python reads slot 10 only when it asked.
+    let (collect_traversed_dirs, collect_empty_dirs, keep_files) = match contract.dirs_slot {
+        DirsSlot::Traversed => (collect_traversed_dirs, false, false),
+        DirsSlot::EmptyDirs { keep_files } => (false, collect_traversed_dirs, keep_files),
+    };
     let opts = StatusOptions {
         check_exec,
         list_clean,
         list_ignored,
         list_unknown,
         collect_traversed_dirs,
+        collect_empty_dirs,
+        empty_dirs_keep_files: keep_files,
         matcher_is_prefix,
     };
 
@@ -182,7 +194,6 @@ pub fn status(
     if has_unreadable {
         // Python hands `matcher.bad` an unreadable directory already named
         // relative to the current directory (`dirstate.pathto`).
-        use std::os::unix::ffi::OsStrExt;
         let Ok(cwd) = std::env::current_dir() else {
             return Err(fallback(py, "no current directory"));
         };
@@ -194,23 +205,10 @@ pub fn status(
         }
     }
 
-    let warnings: Vec<PyObject> = ignore
-        .as_ref()
-        .filter(|_| warn)
-        .map(|r| {
-            r.warnings
-                .iter()
-                .map(|w| match w {
-                    IgnoreWarning::InvalidSyntax { file, syntax } => {
-                        (PyBytes::new(py, file), PyBytes::new(py, syntax))
-                            .to_py_object(py)
-                            .into_object()
-                    }
-                    IgnoreWarning::NoSuchFile { path } => PyBytes::new(py, path).into_object(),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let warnings = match ignore.as_ref().filter(|_| warn) {
+        Some(r) => contract.warnings(py, root.as_os_str().as_bytes(), &r.warnings)?,
+        None => Vec::new(),
+    };
     let bad: Vec<PyObject> = out
         .bad
         .iter()
@@ -233,7 +231,10 @@ pub fn status(
             bytes_list(py, &out.unknown),
             PyList::new(py, &warnings).into_object(),
             PyList::new(py, &bad).into_object(),
-            bytes_list(py, &out.traversed),
+            match contract.dirs_slot {
+                DirsSlot::Traversed => bytes_list(py, &out.traversed),
+                DirsSlot::EmptyDirs { .. } => bytes_list(py, &out.empty_dirs),
+            },
             PyBool::get(py, out.dirty).into_object(),
         ],
     );

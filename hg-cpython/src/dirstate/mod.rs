@@ -60,7 +60,8 @@ fn corrupted_dirstate(py: Python, msg: Vec<u8>) -> PyErr {
     }
 }
 
-/// `dirstate.status(...)`: implemented by the status binding.
+/// `dirstate.status(...)`: implemented by the status binding; the 10th
+/// argument is Mercurial 7.2's (see [`crate::hg_contract`]).
 #[allow(clippy::too_many_arguments)]
 fn status(
     py: Python,
@@ -73,6 +74,7 @@ fn status(
     list_ignored: bool,
     list_unknown: bool,
     collect_traversed_dirs: bool,
+    empty_dirs_keep_files: Option<bool>,
 ) -> PyResult<PyTuple> {
     crate::status::status(
         py,
@@ -85,6 +87,7 @@ fn status(
         list_ignored,
         list_unknown,
         collect_traversed_dirs,
+        empty_dirs_keep_files,
     )
 }
 
@@ -119,7 +122,8 @@ pub fn init_module(py: Python, package: &str) -> PyResult<PyModule> {
                 list_clean: bool,
                 list_ignored: bool,
                 list_unknown: bool,
-                collect_traversed_dirs: bool
+                collect_traversed_dirs: bool,
+                empty_dirs_keep_files: Option<bool> = None
             )
         ),
     )?;
