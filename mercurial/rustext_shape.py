@@ -32,8 +32,10 @@ def fingerprint_for_patterns(include_pats, exclude_pats):
         return None
     try:
         return _pure().fingerprint_for_patterns(set(include_pats), set(exclude_pats))
-    except Exception:
-        # Upstream's Rust: "any error means we can't get a fingerprint".
+    except (AssertionError, ValueError):
+        # What the pure module raises on a path it cannot represent (NUL,
+        # leading or trailing `/`); upstream's Rust: "any error means we
+        # can't get a fingerprint".
         return None
 
 
