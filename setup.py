@@ -1,16 +1,22 @@
 """Builds `mercurial.rustext` (hg-cpython) and installs it beside Mercurial.
 
-The wheel holds three things: the extension module, Mercurial's
-`__modulepolicy__.py` set to `rust+c-allow` (the file a distribution packager
-generates; uninstalling this package removes it, and Mercurial falls back to
-its default C policy), and the small `hg-rustext` policy switch (mercurial/rustext_policy.py).
+The wheel holds: the extension module (`mercurial.rustext`) and its second
+name for Mercurial 7.x (`mercurial/pyo3_rustext.py`, with `rustext_shape.py`);
+Mercurial's `__modulepolicy__.py` set to `rust+c-allow` (the file a
+distribution packager generates; uninstalling this package removes it, and
+Mercurial falls back to its default C policy); our defaults file in
+Mercurial's `defaultrc/`; and the small `hg-rustext` policy switch
+(mercurial/rustext_policy.py).
 """
 from setuptools import setup
 from setuptools_rust import Binding, RustExtension
 
 setup(
-    packages=["mercurial"],
+    # `mercurial.defaultrc` is Mercurial's package: we add one data file to
+    # it (no `__init__.py` of ours).
+    packages=["mercurial", "mercurial.defaultrc"],
     package_dir={"mercurial": "mercurial"},
+    package_data={"mercurial.defaultrc": ["hg-rustext.rc"]},
     rust_extensions=[
         RustExtension(
             "mercurial.rustext",

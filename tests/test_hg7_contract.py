@@ -185,3 +185,25 @@ def test_status_warnings_match_c(tmp_path):
         oracle = hg(args, cwd=repo, policy_="c", check=False)
         assert (ours.returncode, ours.stdout, ours.stderr) == (
             oracle.returncode, oracle.stdout, oracle.stderr), args
+
+
+def test_defaults_file_keeps_c_delta_folding(tmp_path):
+    """Mercurial 7.1+ folds deltas in pure Python once the policy names Rust
+    (`when-fast`); our defaults file keeps C's choice. Defaults files are read
+    when HGRCPATH is unset, as for a user."""
+    env = dict(os.environ, HOME=str(tmp_path), HGPLAIN="1")
+    for var in ("HGRCPATH", "HGMODULEPOLICY"):
+        env.pop(var, None)
+    r = subprocess.run([HG, "config", "storage.delta-fold-estimate"], cwd=tmp_path, env=env,
+                       stdout=subprocess.PIPE, check=True)
+    assert r.stdout == b"never\n"
+    code = (
+        "from mercurial import hg, ui as uimod\n"
+        "repo = hg.repository(uimod.ui.load(), b'r', create=True)\n"
+        "dc = getattr(repo.svfs.options.get(b'delta-config'), 'delta_fold_estimate', None)\n"
+        "print(dc)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
+                       stdout=subprocess.PIPE, check=True)
+    # 6.9 / 7.0 have no folding at all (None); 7.1+ must not fold.
+    assert r.stdout in (b"None\n", b"False\n")
