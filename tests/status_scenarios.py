@@ -110,6 +110,8 @@ def op_shell(op):
             shq(path), shprintf(data), shq(path), shq(path))]
     if k == "delete":
         return ["rm -rf %s" % shq(a[0])]
+    if k == "mkdir":
+        return ["mkdir -p %s" % shq(a[0])]
     if k == "rename":
         return ["mv %s %s" % (shq(a[0]), shq(a[1]))]
     if k == "hg":
@@ -162,6 +164,8 @@ def apply(repo, op, log=None):
                 shutil.rmtree(full(a[0]))
         elif k == "rename":
             os.rename(full(a[0]), full(a[1]))
+        elif k == "mkdir":
+            os.makedirs(full(a[0]), exist_ok=True)
         elif k == "hg":
             res = hgdiff.run_hg(hgdiff.ORACLE, repo, list(a[0]), "a")
             if log is not None:
