@@ -15,7 +15,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 HG = os.path.join(sys.prefix, "bin", "hg")  # the venv running this
 DEMO = os.path.join(ROOT, "bench-data", "demo")
-N_DIRS, FILES_PER_DIR = 400, 25
+N_DIRS, FILES_PER_DIR = 2000, 25  # 50,000 files: a size where status time matters
 
 
 def hg(args, env_policy=None, cwd=DEMO):
@@ -35,16 +35,16 @@ def make_demo():
     os.makedirs(DEMO)
     hg(["init", "--config", "format.use-dirstate-v2=no"])
     for d in range(N_DIRS):
-        sub = os.path.join(DEMO, "src", "m%03d" % (d // 20), "p%03d" % d)
+        sub = os.path.join(DEMO, "src", "m%03d" % (d // 20), "p%04d" % d)
         os.makedirs(sub)
         for f in range(FILES_PER_DIR):
             with open(os.path.join(sub, "f%02d.c" % f), "w") as fp:
                 fp.write("/* %d %d */\n" % (d, f))
     hg(["commit", "-Aqm", "demo", "-u", "demo"])
-    for d in range(0, N_DIRS, 40):
-        with open(os.path.join(DEMO, "src", "m%03d" % (d // 20), "p%03d" % d, "f00.c"), "a") as fp:
+    for d in range(0, N_DIRS, 200):
+        with open(os.path.join(DEMO, "src", "m%03d" % (d // 20), "p%04d" % d, "f00.c"), "a") as fp:
             fp.write("changed\n")
-        with open(os.path.join(DEMO, "src", "m%03d" % (d // 20), "p%03d" % d, "new.c"), "w") as fp:
+        with open(os.path.join(DEMO, "src", "m%03d" % (d // 20), "p%04d" % d, "new.c"), "w") as fp:
             fp.write("new\n")
 
 
