@@ -562,9 +562,15 @@ fn explicit_paths_and_patterns() {
     assert_eq!(r.purge(&*m, PURGE), list(&["sub/dir/a", "top"]));
     // a glob: its literal root counts among `patternmatcher`'s files (in
     // Python and upstream's Rust alike), so `sub/dir` is matched; the
-    // directories below it are not
+    // directories below it are not, so they stay, and so does `sub/dir`
+    // (Mercurial's C build; upstream's Rust lists `sub/dir`, whose `rmdir`
+    // then fails)
     let m = r.patterns(&["glob:sub/dir/*/unknown"]);
-    assert_eq!(r.purge(&*m, PURGE), list(&["sub/dir"]));
+    assert_eq!(r.purge(&*m, PURGE), list(&[]));
+    // `-X` of an empty directory keeps its parents (tests/test_purge_diff.py
+    // found upstream's answer, which lists them)
+    let m = r.exclude(r.include(&["path:sub"]), &["path:sub/dir/a"]);
+    assert_eq!(r.purge(&*m, PURGE), list(&["sub/dir/b", "sub/other"]));
     // `-I sub`, `-X sub/dir/b`
     let m = r.exclude(r.include(&["path:sub"]), &["path:sub/dir/b"]);
     assert_eq!(r.purge(&*m, PURGE), list(&["sub/dir/a", "sub/other"]));
@@ -646,4 +652,23 @@ fn unreadable_directories_checks() {
     }
     assert_eq!(got.0, list(&["rx", "rx/sub", "t", "u"]));
     assert_eq!(got.1, list(&["build", "rx", "rx/sub", "t", "u"]));
+}
+
+#[test]
+fn file_where_the_dirstate_has_a_directory_is_purged_as_untracked() {
+    // `src/d/f` tracked, then `src/d` deleted and replaced by a file: status
+    // lists `src/d` as unknown and `src/d/f` as missing; purge removes the
+    // file, and `src` is then empty (Mercurial's C build removes it).
+    let mut r = Repo::new();
+    r.track("src/d/f", b"f");
+    r.track("keep", b"k");
+    std::fs::remove_dir_all(r.root.join("src/d")).unwrap();
+    r.write("src/d", b"now a file");
+    assert_eq!(r.purge_all(PURGE), list(&["src"]));
+    // with `--dirs` the file stays, and so does `src`
+    let dirs_only = Purge {
+        keep_files: true,
+        ..PURGE
+    };
+    assert!(r.purge_all(dirs_only).is_empty());
 }

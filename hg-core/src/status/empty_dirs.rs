@@ -25,8 +25,10 @@
 //!   AND over `D`'s children of: false for a child `visit_children_set`
 //!   excludes, true for a child only in the dirstate, the rule of the child
 //!   for a child on disk and in the dirstate (a directory recurses; a matched
-//!   file or symlink with an entry: whether it is marked removed; anything
-//!   else: false), the untracked rule below for a child only on disk; and
+//!   file or symlink with an entry: whether it is marked removed; a matched
+//!   file or symlink where the dirstate has a directory: the untracked file
+//!   rule; anything else: false), the untracked rule below for a child only
+//!   on disk; and
 //!   false if `D` holds a `.hg` directory (nested repository). An unreadable
 //!   `D` counts as having no children on disk.
 //! - `D` is untracked: it is ignored if it or a directory above it is. If
@@ -40,7 +42,14 @@
 //!   ([`super::StatusOptions::empty_dirs_keep_files`] is off). Other file
 //!   types (fifo, socket…): whether ignored files are listed.
 //!
-//! One deliberate difference: upstream answers false for a tracked
+//! Three deliberate differences, each where upstream's list makes `hg purge`
+//! do what Mercurial's C build does not. A file standing where the dirstate
+//! has only a directory is purged like any untracked file (upstream keeps
+//! its parent directory). A directory that is not listed (the matcher
+//! does not match it) counts as staying for its parent, as it does for
+//! Mercurial's C build; upstream lets its parent be listed, and `rmdir` of
+//! that parent then fails (found by tests/test_purge_diff.py, `-X` of an
+//! empty directory). And upstream answers false for a tracked
 //! directory whose dirstate-v2 cached mtime let it skip `readdir`, so its
 //! list depends on the cache's history. This pass never uses the cache and
 //! gives the answer upstream gives when the directory is read.
@@ -233,6 +242,32 @@ impl Pass<'_> {
 
     /// Opens child `name` of `parent` for listing. A symlink is never
     /// followed: the walk only descends into entries typed as directories.
+    /// Whether purge removes the matched untracked file `path`: when its
+    /// kind (ignored, or else unknown) is purged and files are removed.
+    fn untracked_file_goes(&self, path: &[u8], ignored_above: bool) -> bool {
+        let ignored = ignored_above || (self.ignore)(path);
+        let purged = if ignored {
+            self.list_ignored
+        } else {
+            self.list_unknown
+        };
+        purged && !self.keep_files
+    }
+
+    /// Lists directory `path` if its subtree will be purged and the
+    /// matcher matches it, and tells its parent whether it goes: a directory
+    /// left in place (not matched, e.g. excluded by `-X`) keeps its parent
+    /// from becoming empty. Upstream's Rust passes on the subtree's answer
+    /// alone, so `hg purge -X path:a/b` with `a/b` empty lists `a`, whose
+    /// `rmdir` then fails; Mercurial's C build leaves `a`, as we do.
+    fn listed(&self, path: Vec<u8>, purged: bool) -> bool {
+        let listed = purged && self.matcher.matches(&path);
+        if listed {
+            self.push(path);
+        }
+        listed
+    }
+
     fn open_for_listing(&self, parent: &Fd, name: &[u8]) -> Option<Fd> {
         fs::open_dir_at(parent.raw(), name, OpenMode::ReadNoFollow).ok()
     }
@@ -339,16 +374,17 @@ impl Pass<'_> {
                     fs::open_dir_at(parent.raw(), c.name, OpenMode::AnchorNoFollow).ok()
                 };
                 let purged = self.tracked_dir(&path, fd.as_ref(), c.sub, &here);
-                if purged && self.matcher.matches(&path) {
-                    self.push(path);
-                }
-                purged
+                self.listed(path, purged)
             }
-            S_IFREG | S_IFLNK if self.matcher.matches(&path) => {
-                // A tracked file stays unless it is marked removed; a file
-                // where the dirstate only has a directory stays too.
-                c.file.is_some_and(|(_, e)| e.removed())
-            }
+            S_IFREG | S_IFLNK if self.matcher.matches(&path) => match c.file {
+                // A tracked file stays unless it is marked removed.
+                Some((_, e)) => e.removed(),
+                // A file where the dirstate only has a directory: status
+                // lists it as unknown or ignored, and purge removes it like
+                // any untracked file (Mercurial's C build; upstream's Rust
+                // keeps its parent, found by tests/test_purge_diff.py).
+                None => self.untracked_file_goes(&path, above.get(self.ignore)),
+            },
             _ => false,
         }
     }
@@ -384,22 +420,10 @@ impl Pass<'_> {
                     _ => true,
                 };
                 let purged = purged && (!ignored || self.list_ignored);
-                if purged && self.matcher.matches(&path) {
-                    self.push(path);
-                }
-                purged
+                self.listed(path, purged)
             }
             S_IFREG | S_IFLNK => {
-                if !self.matcher.matches(&path) {
-                    return false;
-                }
-                let ignored = ignored_above || (self.ignore)(&path);
-                let removed = if ignored {
-                    self.list_ignored
-                } else {
-                    self.list_unknown
-                };
-                removed && !self.keep_files
+                self.matcher.matches(&path) && self.untracked_file_goes(&path, ignored_above)
             }
             _ => self.list_ignored,
         }
