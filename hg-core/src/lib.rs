@@ -7,4 +7,5 @@
 pub mod ancestors;
 pub mod dirstate;
 pub mod matchers;
+pub mod revlog;
 pub mod status;
