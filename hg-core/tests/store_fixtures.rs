@@ -415,3 +415,15 @@ fn encodings_match_mercurial() {
         "{lines} lines, {hashed} hashed"
     );
 }
+
+/// The comparison that builds on store reading resolves files on many
+/// threads: readers must be shareable.
+#[test]
+fn readers_are_send_and_sync() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<hg_core::revlog::Revlog>();
+    shareable::<hg_core::manifest::Manifest>();
+    shareable::<hg_core::filelog::Filelog>();
+    shareable::<hg_core::changelog::Changelog>();
+    shareable::<Store>();
+}

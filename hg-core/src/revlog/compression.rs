@@ -9,10 +9,15 @@
 //! | `\0` | stored: the whole chunk, header byte included, is the text |
 //!
 //! Crates: `flate2` for zlib, on its `zlib-rs` backend (pure Rust, no C
-//! build; decoded revlog chunks ~1.3-1.5x faster than flate2's default
-//! `miniz_oxide` here, see the crate docs in `Cargo.toml`), and `zstd`, the
-//! binding to the reference C library (the format has no complete pure-Rust
-//! decoder as fast). Both are maintained and widely used.
+//! build). Measured on the 559 files of Mercurial 7.2.4's `mercurial/`
+//! package compressed as Mercurial does (zlib level 6, 7.6 MB), inflating
+//! each with a reused inflater into an exactly sized buffer: zlib-rs 126-188
+//! MB/s, flate2's default `miniz_oxide` 91-101 MB/s (best of 15, three runs
+//! each, on a loaded 2-core machine), so 1.3-1.9x. `zstd` is the binding to
+//! the reference C library (built by `zstd-sys`, no system library needed).
+//! Both crates are maintained and widely used. Inflaters and zstd contexts
+//! are reused per thread: creating a zstd context per chunk took most of
+//! the time of reading small zstd chunks.
 
 use std::borrow::Cow;
 
