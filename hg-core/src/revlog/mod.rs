@@ -8,9 +8,12 @@
 //! not: an unsupported format is a [`RevlogError::UnsupportedFormat`], so a
 //! caller can let Mercurial's own code handle the repository.
 //!
-//! Files are read whole, or memory-mapped above [`MMAP_THRESHOLD`]:
-//! mapping costs more than reading for the small files that most filelogs
-//! are, and a mapped file truncated by another process (`hg strip`,
+//! Files are read whole, or memory-mapped (`memmap2`) above
+//! [`MMAP_THRESHOLD`]: mapping costs more than reading for the small files
+//! that most filelogs are (measured here with a warm cache, per file with
+//! its `open`: 512 B to 64 KiB, read 21-50 µs, map 32-53 µs; 1 MiB, read
+//! 100-220 µs, map 60-70 µs touching one byte per page, on a loaded
+//! machine), and a mapped file truncated by another process (`hg strip`,
 //! `rollback`) raises SIGBUS, so only large files take that risk (as
 //! Mercurial's C index and upstream's Rust do for theirs).
 //!
