@@ -32,11 +32,11 @@
 //!   false if `D` holds a `.hg` directory (nested repository). An unreadable
 //!   `D` counts as having no children on disk.
 //! - `D` is untracked: it is ignored if it or a directory above it is. If
-//!   `D` cannot be read: true; if it holds a `.hg` directory: false; if its
-//!   children are listed (ignored: when ignored files are; otherwise when
-//!   unknown or ignored files are): the AND over its children (no
-//!   `visit_children_set` pruning there); otherwise true. Then false if `D`
-//!   is ignored and ignored files are not listed.
+//!   `D` is ignored and ignored files are not listed: false (upstream still
+//!   reads it, to spot a nested repository, but nothing it can find there
+//!   changes that answer, so this pass does not). Otherwise, if `D` cannot
+//!   be read: true; if it holds a `.hg` directory: false; else the AND over
+//!   its children (no `visit_children_set` pruning there).
 //! - an untracked file or symlink: false unless matched; matched, true if
 //!   its kind (ignored or unknown) is listed and files are removed
 //!   ([`super::StatusOptions::empty_dirs_keep_files`] is off). Other file
@@ -404,12 +404,15 @@ impl Pass<'_> {
         match kind {
             S_IFDIR => {
                 let ignored = ignored_above || (self.ignore)(&path);
-                let descend = if ignored {
-                    self.list_ignored
-                } else {
-                    self.list_unknown || self.list_ignored
-                };
-                // Read even when not descending, to spot a nested repository.
+                if ignored && !self.list_ignored {
+                    // Upstream reads it (looking for a nested repository)
+                    // and then answers false whatever it found.
+                    return false;
+                }
+                // Always true here: this is only reached from a listed
+                // directory, and directories are listed only when unknown
+                // or ignored files are.
+                let descend = self.list_unknown || self.list_ignored;
                 let fd = self.open_for_listing(parent, name);
                 let listing = fd.as_ref().map(|fd| self.list(fd, false));
                 let purged = match (listing, fd.as_ref()) {
@@ -419,7 +422,6 @@ impl Pass<'_> {
                     }
                     _ => true,
                 };
-                let purged = purged && (!ignored || self.list_ignored);
                 self.listed(path, purged)
             }
             S_IFREG | S_IFLNK => {
