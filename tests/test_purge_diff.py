@@ -40,7 +40,24 @@ TRACE_LINE = re.compile(rb"^rustext-status: (.*)\n", re.M)
 PURGE = ["purge", "--config", "extensions.purge="]
 REMOVING = re.compile(rb"^removing (?:file|directory) (.*)$")
 
-STATS = {"working copies": 0, "queries": 0, "native": 0, "fallback": 0}
+STATS = {"working copies": 0, "queries": 0, "native": 0, "fallback": 0,
+         "C aborted below a symlinked tracked directory": 0}
+# A nested repository's caches, which `hg --cwd nested/...` fills as it
+# goes (C checks for symlink support where we need not): not purge's doing.
+NESTED_CACHE = re.compile(r"^\S+ .*/\.hg/w?cache/.*\n", re.M)
+SYMLINK_ABORT = b"traverses symbolic link"
+
+
+def tree(repo):
+    return NESTED_CACHE.sub("", hgdiff.snapshot_tree(repo))
+
+
+def without_dirs(text):
+    """Output or tree with directory removals / empty directories taken out."""
+    if isinstance(text, bytes):
+        return b"".join(l + b"\n" for l in text.splitlines()
+                        if not l.startswith(b"removing directory "))
+    return "".join(l + "\n" for l in text.splitlines() if not l.startswith("dir  "))
 
 
 def terminal_summary_lines():
@@ -127,18 +144,33 @@ def test_purge_differential(tmp_path, seed, v2):
         fell_back = any(t.startswith(b"fallback") for t in traces + traces_p)
         STATS["fallback" if fell_back else "native"] += 1
         where = "seed %d %s: hg purge %s" % (seed, "v2" if v2 else "v1", " ".join(args))
-        if ours != c:
-            problems.append(hgdiff.diff_text(where + " -v", c.as_text(), ours.as_text()))
-        tree_c, tree_ours = hgdiff.snapshot_tree(copies["c"]), hgdiff.snapshot_tree(copies["ours"])
-        if tree_c != tree_ours:
-            problems.append(hgdiff.diff_text(where + " (tree after)", tree_c, tree_ours))
-        expected_p = removed_list(c.out) if lists_removals and c.rc == 0 else c_p.out
-        if (ours_p.rc, ours_p.out, ours_p.err) != (c_p.rc, expected_p, c_p.err):
-            problems.append(hgdiff.diff_text(
-                where + " -p (expected: what C removes)" if lists_removals else where + " -p",
-                "exit %d\n%s%s" % (c_p.rc, expected_p.decode("utf-8", "replace"), c_p.err.decode()),
-                "exit %d\n%s%s" % (ours_p.rc, ours_p.out.decode("utf-8", "replace"),
-                                   ours_p.err.decode())))
+        if SYMLINK_ABORT in c.err and wc.symlinked_tracked_dirs(pair.a, wc.tracked):
+            # The deliberate difference (README): below a tracked directory
+            # replaced by a symlink C aborts, ours calls the files missing.
+            STATS["C aborted below a symlinked tracked directory"] += 1
+            assert ours.rc == 0 and b"Traceback" not in ours.err, where
+        else:
+            tree_c, tree_ours = tree(copies["c"]), tree(copies["ours"])
+            c_out, expected_p = c.out, (removed_list(c.out) if lists_removals and c.rc == 0
+                                        else c_p.out)
+            if fell_back and lists_removals:
+                # Mercurial 7.2 takes no directory list from a status that
+                # fell back (README): files only.
+                c_out, tree_c, tree_ours = without_dirs(c_out), without_dirs(tree_c), \
+                    without_dirs(tree_ours)
+                expected_p = removed_list(c_out) if c.rc == 0 else c_p.out
+            if (ours.rc, ours.out, ours.err) != (c.rc, c_out, c.err):
+                problems.append(hgdiff.diff_text(
+                    where + " -v", hgdiff.Result(c.rc, c_out, c.err).as_text(), ours.as_text()))
+            if tree_c != tree_ours:
+                problems.append(hgdiff.diff_text(where + " (tree after)", tree_c, tree_ours))
+            if (ours_p.rc, ours_p.out, ours_p.err) != (c_p.rc, expected_p, c_p.err):
+                problems.append(hgdiff.diff_text(
+                    where + " -p (expected: what C removes)" if lists_removals else where + " -p",
+                    "exit %d\n%s%s" % (c_p.rc, expected_p.decode("utf-8", "replace"),
+                                        c_p.err.decode()),
+                    "exit %d\n%s%s" % (ours_p.rc, ours_p.out.decode("utf-8", "replace"),
+                                        ours_p.err.decode())))
         for name in copies.values():
             shutil.rmtree(os.path.dirname(name), ignore_errors=True)
     assert not problems, "\n".join(problems)

@@ -19,7 +19,7 @@ use hg_core::matchers::{
 use crate::exceptions::FallbackError;
 
 fn fallback(py: Python, why: impl AsRef<str>) -> PyErr {
-    PyErr::new::<FallbackError, _>(py, why.as_ref())
+    crate::status::fallback(py, why.as_ref())
 }
 
 /// Turns a pattern error into what Mercurial would raise: `error.Abort`

@@ -23,8 +23,9 @@ fn tracing() -> bool {
     std::env::var_os("RUSTEXT_STATUS_TRACE").is_some()
 }
 
-/// `FallbackError(why)`, traced.
-fn fallback(py: Python, why: impl Into<String>) -> PyErr {
+/// `FallbackError(why)`, traced (every fallback of a status call goes
+/// through here, so the trace names them all).
+pub(crate) fn fallback(py: Python, why: impl Into<String>) -> PyErr {
     let why = why.into();
     if tracing() {
         eprintln!("rustext-status: fallback: {why}");
@@ -77,17 +78,7 @@ pub fn status(
         .call_method(py, "prefix", NoArgs, None)?
         .is_true(py)?;
     let root = path_of(py, &root_dir)?;
-    let rust_matcher = crate::matchers::convert_matcher_with_root(py, &matcher, &root)
-        .inspect_err(|e| {
-            if tracing() {
-                let why = cpython::PyClone::clone_ref(e, py)
-                    .instance(py)
-                    .str(py)
-                    .map(|s| s.to_string_lossy(py).into_owned())
-                    .unwrap_or_default();
-                eprintln!("rustext-status: fallback: matcher not converted: {why}");
-            }
-        })?;
+    let rust_matcher = crate::matchers::convert_matcher_with_root(py, &matcher, &root)?;
     let mut ignore_paths = Vec::new();
     for f in ignore_files.iter(py) {
         ignore_paths.push(path_of(py, &f)?);
