@@ -197,11 +197,11 @@ def setup_impls(args, ap):
         elif name == "upstream-rust":
             up = built[name]
             try:
-                check = build_upstream.check_upstream_rust(version, up)
+                check = build_upstream.check_upstream_rust(version, up).replace(gen.ROOT + os.sep, "")
             except build_upstream.BuildError as e:
                 ap.error("upstream-rust at %s: %s" % (up, e))
             impls[name] = Impl(name, [up] + SLOW_PATH, "rust+c", "`HGMODULEPOLICY=rust+c %s` (upstream %s "
-                               "built with its Rust extensions; %s)" % (rel(up), version, check.replace(gen.ROOT + os.sep, "")))
+                               "built with its Rust extensions; %s)" % (rel(up), version, check))
         elif name == "rhg":
             exe = built[name]
             impls[name] = Impl(name, [exe, "--config", "rhg.on-unsupported=abort"] + SLOW_PATH, None,
