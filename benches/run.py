@@ -371,6 +371,14 @@ def mismatches(variants, key3, names):
     return bad
 
 
+def same_cell(variants, key3, names):
+    failed = [name for name in names if variants[key3 + (name,)].failures]
+    if failed:
+        return "**FAILED: %s**" % ", ".join(failed)
+    bad = mismatches(variants, key3, names)
+    return "**NO: %s**" % ", ".join(bad) if bad else "yes"
+
+
 def cell_time(var):
     return "unsupported" if var.unsupported else fmt_s(var.median())
 
@@ -403,15 +411,17 @@ def render(variants, sizes, args, meta, commands, impls):
     lines.append("")
     lines.append("## Fixed cost and floor")
     lines.append("")
-    head = ["what"] + ["%s (s)" % n for n in names] + ["ours/%s" % o for o in others] + ["peak RSS (MB)"]
+    head = (["what"] + ["%s (s)" % n for n in names] + ["ours/%s" % o for o in others]
+            + ["peak RSS (MB)", "same output as C"])
     lines.append("| " + " | ".join(head) + " |")
-    lines.append("|---|" + "---:|" * (len(head) - 2) + "---|")
+    lines.append("|---|" + "---:|" * (len(head) - 3) + "---|---|")
     for fmt in ("v1", "v2"):
         row = [v[("-", fmt, EMPTY, n)] for n in names]
         ours = v[("-", fmt, EMPTY, "ours")].median() if others else None
         cells = ["status, empty repo, dirstate-%s" % fmt] + [cell_time(x) for x in row]
         cells += [fmt_x(ratio(ours, v[("-", fmt, EMPTY, o)].median())) for o in others]
         cells.append(" / ".join(fmt_mb(x.rss_mb()) for x in row))
+        cells.append(same_cell(v, ("-", fmt, EMPTY), names))
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     lines.append("| floor | time (s) | peak RSS (MB) |")
@@ -441,14 +451,7 @@ def render(variants, sizes, args, meta, commands, impls):
                     works.append(fmt_x(ratio(x.median() - e, floor)))
                 cells.append(" / ".join(works))
                 cells.append(" / ".join(fmt_mb(x.rss_mb()) for x in row))
-                bad = mismatches(v, (n, fmt, label), names)
-                failed = [x.key[3] for x in row if x.failures]
-                if failed:
-                    cells.append("**FAILED: %s**" % ", ".join(failed))
-                elif bad:
-                    cells.append("**NO: %s**" % ", ".join(bad))
-                else:
-                    cells.append("yes")
+                cells.append(same_cell(v, (n, fmt, label), names))
                 cells.append(" / ".join("-" if x.unsupported else str(x.writes) for x in row))
                 lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
