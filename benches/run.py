@@ -26,8 +26,11 @@ overrides) and the upstream builds in `bench-data/upstream/<version>/`.
 
 Everything is measured in one session, round-robin across all variants (so
 machine load drifts hit every variant alike), after one warm-up round, and
-reported as medians with the child's peak RSS (`ru_maxrss` from wait4). Beside
-`hg status` on dirstate-v1 and v2 it times:
+reported as medians with each command's peak RSS (`ru_maxrss` from wait4 in
+`benches/floor`'s small `measure` launcher, so that the harness's own memory,
+which Linux carries over into a child's peak across `execve`, does not set a
+floor under the figures). Beside `hg status` on dirstate-v1 and v2 it
+times:
 
 - `hg status` in an empty repository: the fixed cost (Python start-up for
   all but rhg), which no module can remove; "work" is a command's time minus
@@ -78,6 +81,7 @@ IMPLS = ("C", "ours", "upstream-rust", "rhg")
 EMPTY = "status (empty repo)"
 # rhg's exit code when it cannot serve an invocation (hg-core exit_codes::UNIMPLEMENTED).
 RHG_UNSUPPORTED = 252
+MEASURE = None  # benches/floor's `measure` executable, set by main()
 
 
 def parse_size(text):
@@ -212,27 +216,33 @@ def setup_impls(args, ap):
 
 
 def build_floor():
-    """Builds benches/floor in release mode and returns the executable's path.
+    """Builds benches/floor in release mode; returns the paths of its two
+    executables: `floor` and `measure` (runs a command, reports its own peak
+    RSS: see benches/floor/src/bin/measure.rs).
 
-    A binary newer than the floor's sources is used as is: on a shared
+    Binaries newer than the crate's sources are used as they are: on a shared
     machine `cargo build` may wait minutes for another build's lock."""
     target = os.environ.get("CARGO_TARGET_DIR") or os.path.join(gen.ROOT, "target")
-    exe = os.path.join(target, "release", "floor")
+    exes = {name: os.path.join(target, "release", name) for name in ("floor", "measure")}
     floor_dir = os.path.join(gen.HERE, "floor")
-    sources = [os.path.join(floor_dir, "Cargo.toml"), os.path.join(floor_dir, "src", "main.rs")]
-    if os.path.exists(exe) and all(os.path.getmtime(exe) > os.path.getmtime(f) for f in sources):
-        return exe
+    sources = [os.path.join(floor_dir, f) for f in ("Cargo.toml", "src/main.rs", "src/lib.rs", "src/bin/measure.rs")]
+    newest = max(os.path.getmtime(f) for f in sources)
+    if all(os.path.exists(e) and os.path.getmtime(e) > newest for e in exes.values()):
+        return exes["floor"], exes["measure"]
     out = subprocess.run(
-        ["cargo", "build", "--release", "-p", "floor", "--message-format=json", "--quiet"],
+        ["cargo", "build", "--release", "-p", "floor", "--bins", "--message-format=json", "--quiet"],
         cwd=gen.ROOT,
         check=True,
         stdout=subprocess.PIPE,
     )
+    found = {}
     for line in out.stdout.decode().splitlines():
         msg = json.loads(line)
-        if msg.get("reason") == "compiler-artifact" and msg.get("executable") and msg["target"]["name"] == "floor":
-            return msg["executable"]
-    raise SystemExit("benches/run.py: cargo did not report the floor executable")
+        if msg.get("reason") == "compiler-artifact" and msg.get("executable") and msg["target"]["name"] in exes:
+            found[msg["target"]["name"]] = msg["executable"]
+    if set(found) != set(exes):
+        raise SystemExit("benches/run.py: cargo did not report the floor and measure executables")
+    return found["floor"], found["measure"]
 
 
 def normalize(output):
@@ -275,17 +285,26 @@ class Variant:
         self.stdout = b""
 
     def run(self, record):
+        """Runs the command once through `measure`, which spawns it from a
+        small process so that its peak RSS is its own, not the harness's."""
         before = dirstate_stamp(self.repo)
-        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+                tempfile.NamedTemporaryFile(prefix="bench-measure-") as usage_file:
             t0 = time.perf_counter()
-            proc = subprocess.Popen(self.argv, cwd=self.cwd, env=self.env, stdout=out, stderr=err)
-            _, status, usage = os.wait4(proc.pid, 0)
-            elapsed = time.perf_counter() - t0
-            proc.returncode = os.waitstatus_to_exitcode(status)
+            proc = subprocess.run([MEASURE, usage_file.name] + self.argv, cwd=self.cwd, env=self.env,
+                                  stdout=out, stderr=err)
+            wall = time.perf_counter() - t0
             out.seek(0)
             stdout = out.read()
             err.seek(0)
             stderr = err.read()
+            with open(usage_file.name) as fp:
+                usage = fp.read().split()
+        if len(usage) == 4:
+            elapsed, rss_kb = int(usage[0]) / 1e9, int(usage[1])
+            cpu = (int(usage[2]) + int(usage[3])) / 1e6
+        else:  # measure itself failed: its message is in stderr
+            elapsed, rss_kb, cpu = wall, 0, float("nan")
         if self.key[3] == "rhg" and proc.returncode == RHG_UNSUPPORTED:
             # rhg.on-unsupported=abort: it says what it cannot do and stops.
             self.unsupported = (stderr.decode(errors="replace").strip() or "exit 252, no message")[-400:]
@@ -297,8 +316,8 @@ class Variant:
         self.stdout = stdout
         if record:
             self.times.append(elapsed)
-            self.rss_kb.append(usage.ru_maxrss)
-            self.cpu.append(usage.ru_utime + usage.ru_stime)
+            self.rss_kb.append(rss_kb)
+            self.cpu.append(cpu)
             if dirstate_stamp(self.repo) != before:
                 self.writes += 1
 
@@ -397,7 +416,8 @@ def render(variants, sizes, args, meta, commands, impls):
         meta["hg_version"], meta["venv"], meta["date"], meta["commit"]))
     lines.append("- machine: %s, %d cores; load average %s before, %s after (shared machine: other jobs were running)"
                  % (meta["machine"], meta["cores"], meta["load_before"], meta["load_after"]))
-    lines.append("- medians of %d runs after %d warm-up round(s), round-robin over all variants; RSS = peak of the child"
+    lines.append("- medians of %d runs after %d warm-up round(s), round-robin over all variants; "
+                 "RSS = peak of the command (spawned by `benches/floor`'s `measure`, not by the Python harness)"
                  % (args.runs, args.warmup))
     lines.append("- implementations (all get `--config storage.dirstate-v2.slow-path=allow`):")
     for impl in impls.values():
@@ -553,7 +573,8 @@ def main():
     impls, notes, hg = setup_impls(args, ap)
     gen.HG = hg  # the C oracle that generates missing repositories: this version's
     command = " ".join(shlex.quote(a) for a in [rel(sys.executable), "benches/run.py"] + sys.argv[1:])
-    floor_exe = build_floor()
+    global MEASURE
+    floor_exe, MEASURE = build_floor()
     variants = make_variants(sizes, floor_exe, commands, impls)
     meta = {
         "command": command,
