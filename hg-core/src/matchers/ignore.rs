@@ -5,7 +5,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use super::kind::{normpath, split_kind};
-use super::sha1::{sha1, Sha1};
+use sha1::{Digest, Sha1};
 use super::{
     parse_pattern_file, IncludeMatcher, KindPat, Matcher, NeverMatcher, PatternError, PatternKind,
 };
@@ -109,7 +109,7 @@ impl Expander<'_> {
             Some(rest) if rest.starts_with(b"/") => rest[1..].to_vec(),
             _ => fullpath.clone(),
         };
-        self.hashed.push((hashed_path, sha1(&contents)));
+        self.hashed.push((hashed_path, Sha1::digest(&contents).into()));
         let parsed = parse_pattern_file(&contents);
         if self.warn {
             for syntax in parsed.invalid_syntaxes {
@@ -323,6 +323,6 @@ pub fn get_ignore_matcher_with_hash(
     Ok(IgnoreMatcherResult {
         matcher,
         warnings,
-        patterns_hash: hasher.finalize(),
+        patterns_hash: hasher.finalize().into(),
     })
 }

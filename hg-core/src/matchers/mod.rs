@@ -22,7 +22,6 @@ mod pattern_set;
 pub mod python_re;
 pub mod regex_text;
 mod roots;
-pub mod sha1;
 
 use std::collections::HashSet;
 

@@ -11,6 +11,7 @@
 //! caller can release the map borrow (and convert results) in between.
 
 mod classify;
+mod empty_dirs;
 mod explicit;
 pub mod fs;
 mod outcome;
@@ -44,10 +45,14 @@ pub struct StatusOptions {
     /// Report traversed directories (`match.traversedir` is set).
     pub collect_traversed_dirs: bool,
     /// Compute [`StatusOutcome::empty_dirs`], the directories `hg purge`
-    /// removes (Mercurial 7.2 asks for them instead of traversed ones).
+    /// removes (Mercurial 7.2 asks for them instead of traversed ones, and
+    /// takes them on trust). It costs a second pass over the working copy
+    /// (see `empty_dirs.rs`), so only purge turns it on: a plain `hg status`
+    /// does no extra work.
     pub collect_empty_dirs: bool,
-    /// For `empty_dirs`: untracked files stay (`hg purge --dirs`), so a
-    /// directory holding one does not become empty.
+    /// Mercurial 7.2's `empty_dirs_keep_files` (`hg purge --dirs`, files are
+    /// not removed): an untracked file then keeps its directory, which
+    /// will not become empty.
     pub empty_dirs_keep_files: bool,
     /// The matcher's `prefix()`: only literal paths, no patterns. With
     /// explicit files only, Mercurial then skips looking at other dirstate
@@ -130,9 +135,18 @@ pub fn status<'a>(
         ignore_consulted: AtomicBool::new(false),
     };
     let w = explicit::run(w)?;
-    let counters = w.counters();
+    let mut counters = w.counters();
+    let purge = opts
+        .collect_empty_dirs
+        .then(|| empty_dirs::collect(&w.root, w.all, matcher, ignore, opts));
     let ignore_consulted = w.ignore_consulted.load(Ordering::Relaxed);
     let mut out = w.out.into_inner().unwrap_or_else(|p| p.into_inner());
+    if let Some(found) = purge {
+        // A second pass of its own (see `empty_dirs`): its reads count too.
+        counters.dirs_read += found.dirs_read;
+        counters.entries_stated += found.stated;
+        out.empty_dirs = found.dirs;
+    }
     out.counters = counters;
     out.ignore_consulted = ignore_consulted;
     if cache.invalidate {

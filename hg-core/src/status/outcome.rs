@@ -43,9 +43,10 @@ impl BadReason {
 /// not do, e.g. that a cached directory was not read again.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counters {
-    /// Directories whose entries were listed with `readdir`.
+    /// Directories whose entries were listed with `readdir` (by both
+    /// passes when `empty_dirs` are collected: see `empty_dirs.rs`).
     pub dirs_read: usize,
-    /// `fstatat` calls on entries.
+    /// `fstatat` calls on entries (both passes, likewise).
     pub entries_stated: usize,
     /// Directories answered from the dirstate-v2 directory cache.
     pub dirs_from_cache: usize,
@@ -80,7 +81,9 @@ pub struct StatusOutcome<'a> {
     pub traversed: Vec<Vec<u8>>,
     /// Directories that are or will be empty once `hg purge` has removed
     /// what it removes, which it then removes without checking again
-    /// (only with [`super::StatusOptions::collect_empty_dirs`]).
+    /// (only with [`super::StatusOptions::collect_empty_dirs`]): upstream
+    /// Mercurial 7.2.4's Rust list, repo-relative, `/`-separated, unsorted,
+    /// never the root.
     pub empty_dirs: Vec<Vec<u8>>,
     /// Directory-cache changes to apply to the map (`None` = forget).
     pub cache_updates: Vec<(Vec<u8>, Option<CachedDirectory>)>,
