@@ -5,6 +5,13 @@
 //! patterns, and the parallel status walk that joins them with the file system.
 
 pub mod ancestors;
+pub mod changelog;
 pub mod dirstate;
+pub mod filelog;
+pub mod manifest;
 pub mod matchers;
+pub mod requirements;
+pub mod revlog;
 pub mod status;
+pub mod store;
+pub mod store_path;

@@ -5,10 +5,10 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use super::kind::{normpath, split_kind};
-use sha1::{Digest, Sha1};
 use super::{
     parse_pattern_file, IncludeMatcher, KindPat, Matcher, NeverMatcher, PatternError, PatternKind,
 };
+use sha1::{Digest, Sha1};
 
 /// A warning Mercurial prints while reading ignore files, in the shape
 /// `dirstate._rust_status` expects from the Rust status.
@@ -109,7 +109,8 @@ impl Expander<'_> {
             Some(rest) if rest.starts_with(b"/") => rest[1..].to_vec(),
             _ => fullpath.clone(),
         };
-        self.hashed.push((hashed_path, Sha1::digest(&contents).into()));
+        self.hashed
+            .push((hashed_path, Sha1::digest(&contents).into()));
         let parsed = parse_pattern_file(&contents);
         if self.warn {
             for syntax in parsed.invalid_syntaxes {

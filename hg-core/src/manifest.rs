@@ -1,0 +1,278 @@
+//! Flat manifests: for one changeset, every tracked file with the node of
+//! its file revision and its flags, as sorted lines
+//! `path \0 40-hex-node [flag] \n` (`mercurial/manifest.py`; flag `x`
+//! executable, `l` symlink, none for a regular file).
+//!
+//! A [`Manifest`] keeps the text as read and answers lookups by binary
+//! search over it (jumping to line starts), so opening one costs a single
+//! validation pass and no per-file allocation: the status comparison only
+//! looks up the few files whose contents are in doubt.
+
+use crate::revlog::{Node, Revision, Revlog, RevlogError, NULL_REVISION};
+
+/// The manifest revlog.
+#[derive(Debug)]
+pub struct Manifestlog {
+    revlog: Revlog,
+}
+
+impl Manifestlog {
+    /// Wraps an opened `00manifest` revlog.
+    pub fn new(revlog: Revlog) -> Manifestlog {
+        Manifestlog { revlog }
+    }
+
+    /// The underlying revlog.
+    pub fn revlog(&self) -> &Revlog {
+        &self.revlog
+    }
+
+    /// The manifest with node id `node` (empty for the null node).
+    pub fn read(&self, node: &Node) -> Result<Manifest, RevlogError> {
+        self.read_rev(self.revlog.rev(node)?)
+    }
+
+    /// The manifest at revision `rev` of the manifest log (empty for the
+    /// null revision).
+    pub fn read_rev(&self, rev: Revision) -> Result<Manifest, RevlogError> {
+        if rev == NULL_REVISION {
+            return Ok(Manifest::default());
+        }
+        let text = self.revlog.data(rev)?;
+        Manifest::parse(text).map_err(|e| RevlogError::Corrupted {
+            path: self.revlog.index_path().to_owned(),
+            rev: Some(rev),
+            reason: e.to_string(),
+        })
+    }
+}
+
+/// A file's flags in a manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ManifestFlags {
+    /// A regular file (no flag).
+    Regular,
+    /// An executable file (`x`).
+    Executable,
+    /// A symbolic link (`l`); the file revision's text is the link target.
+    Symlink,
+}
+
+impl ManifestFlags {
+    /// The flag as Mercurial spells it (`""`, `"x"`, `"l"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ManifestFlags::Regular => "",
+            ManifestFlags::Executable => "x",
+            ManifestFlags::Symlink => "l",
+        }
+    }
+}
+
+/// One line of a manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ManifestEntry<'a> {
+    /// The file's path, relative to the repository root.
+    pub path: &'a [u8],
+    /// The node of the file revision in the file's filelog.
+    pub node: Node,
+    /// Regular, executable or symlink.
+    pub flags: ManifestFlags,
+}
+
+/// Why a manifest text is not a valid flat manifest.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("manifest line {line}: {reason}")]
+pub struct InvalidManifest {
+    /// 1-based line number.
+    pub line: usize,
+    /// What is wrong with it.
+    pub reason: &'static str,
+}
+
+/// A validated flat manifest text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Manifest {
+    text: Vec<u8>,
+    len: usize,
+}
+
+/// Splits a validated line (without its newline) into path, hex and flags.
+fn split_line(line: &[u8]) -> (&[u8], &[u8], u8) {
+    let n = line.len();
+    if line[n - 41] == 0 {
+        (&line[..n - 41], &line[n - 40..], 0)
+    } else {
+        (&line[..n - 42], &line[n - 41..n - 1], line[n - 1])
+    }
+}
+
+fn entry(line: &[u8]) -> ManifestEntry<'_> {
+    let (path, hex, flag) = split_line(line);
+    ManifestEntry {
+        path,
+        node: Node::from_hex(hex).expect("validated"),
+        flags: match flag {
+            b'x' => ManifestFlags::Executable,
+            b'l' => ManifestFlags::Symlink,
+            _ => ManifestFlags::Regular,
+        },
+    }
+}
+
+impl Manifest {
+    /// Checks a manifest text: every line is `path\0` + 40 hex digits +
+    /// an optional `x` or `l` flag + `\n`, paths are non-empty without NUL,
+    /// and lines are strictly sorted by path (Mercurial's C parser checks
+    /// the order too). A `t` flag (tree manifest directory) is refused.
+    pub fn parse(text: Vec<u8>) -> Result<Manifest, InvalidManifest> {
+        let mut previous: &[u8] = &[];
+        let mut rest = &text[..];
+        let mut count = 0;
+        while !rest.is_empty() {
+            count += 1;
+            let err = |reason| InvalidManifest {
+                line: count,
+                reason,
+            };
+            let end = memchr::memchr(b'\n', rest).ok_or_else(|| err("no final newline"))?;
+            let line = &rest[..end];
+            rest = &rest[end + 1..];
+            let n = line.len();
+            let (path, hex, flag) = if n >= 41 && line[n - 41] == 0 {
+                (&line[..n - 41], &line[n - 40..], None)
+            } else if n >= 42 && line[n - 42] == 0 {
+                (&line[..n - 42], &line[n - 41..n - 1], Some(line[n - 1]))
+            } else {
+                return Err(err("no NUL-separated 40-digit node"));
+            };
+            match flag {
+                None | Some(b'x') | Some(b'l') => {}
+                Some(b't') => return Err(err("tree manifest directory entry")),
+                Some(_) => return Err(err("unknown flag")),
+            }
+            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                return Err(err("node is not hexadecimal"));
+            }
+            if path.is_empty() || memchr::memchr(0, path).is_some() {
+                return Err(err("empty path or NUL in path"));
+            }
+            if count > 1 && path <= previous {
+                return Err(err("lines not in sorted order"));
+            }
+            previous = path;
+        }
+        Ok(Manifest { text, len: count })
+    }
+
+    /// The manifest text.
+    pub fn text(&self) -> &[u8] {
+        &self.text
+    }
+
+    /// The number of files.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the manifest lists no file.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The entry of `path`, by binary search over the text.
+    pub fn get(&self, path: &[u8]) -> Option<ManifestEntry<'_>> {
+        let text = &self.text[..];
+        // Invariant: lo and hi are line starts; the line sought, if any,
+        // starts in lo..hi.
+        let (mut lo, mut hi) = (0, text.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let start = memchr::memrchr(b'\n', &text[lo..mid]).map_or(lo, |i| lo + i + 1);
+            let end = start + memchr::memchr(b'\n', &text[start..]).expect("validated");
+            let line = &text[start..end];
+            let (line_path, _, _) = split_line(line);
+            match line_path.cmp(path) {
+                std::cmp::Ordering::Equal => return Some(entry(line)),
+                std::cmp::Ordering::Less => lo = end + 1,
+                std::cmp::Ordering::Greater => hi = start,
+            }
+        }
+        None
+    }
+
+    /// Whether `path` is in the manifest.
+    pub fn contains(&self, path: &[u8]) -> bool {
+        self.get(path).is_some()
+    }
+
+    /// Every entry, in path order.
+    pub fn iter(&self) -> impl Iterator<Item = ManifestEntry<'_>> {
+        self.text
+            .split(|&b| b == b'\n')
+            .filter(|line| !line.is_empty())
+            .map(entry)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(path: &str, hexbyte: char, flag: &str) -> String {
+        format!("{path}\0{}{flag}\n", hexbyte.to_string().repeat(40))
+    }
+
+    #[test]
+    fn lookup() {
+        let paths = ["a", "a.txt", "a/b", "a/c", "b", "dir/sub/x", "z"];
+        let text: String = paths
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                line(
+                    p,
+                    char::from_digit(i as u32, 16).unwrap(),
+                    ["", "x", "l"][i % 3],
+                )
+            })
+            .collect();
+        let m = Manifest::parse(text.into_bytes()).unwrap();
+        assert_eq!(m.len(), paths.len());
+        for (i, p) in paths.iter().enumerate() {
+            let e = m.get(p.as_bytes()).unwrap();
+            assert_eq!(e.path, p.as_bytes());
+            assert_eq!(e.node, Node([(i as u8) * 0x11; 20]));
+            assert_eq!(e.flags.as_str(), ["", "x", "l"][i % 3]);
+        }
+        for absent in ["", "0", "a/", "a/a", "a/bb", "c", "zz", "dir", "dir/sub"] {
+            assert!(m.get(absent.as_bytes()).is_none(), "{absent}");
+        }
+        assert_eq!(
+            m.iter().map(|e| e.path).collect::<Vec<_>>(),
+            paths.map(str::as_bytes)
+        );
+        assert!(Manifest::default().get(b"a").is_none());
+    }
+
+    #[test]
+    fn invalid() {
+        let bad = |t: String| Manifest::parse(t.into_bytes()).unwrap_err().reason;
+        assert_eq!(
+            bad(line("b", '1', "") + &line("a", '1', "")),
+            "lines not in sorted order"
+        );
+        assert_eq!(
+            bad(line("a", '1', "") + &line("a", '1', "")),
+            "lines not in sorted order"
+        );
+        assert_eq!(bad(line("a", '1', "t")), "tree manifest directory entry");
+        assert_eq!(bad(line("a", '1', "q")), "unknown flag");
+        assert_eq!(bad(line("a", 'g', "")), "node is not hexadecimal");
+        assert_eq!(bad(line("", '1', "")), "empty path or NUL in path");
+        assert_eq!(bad("a\0abc\n".into()), "no NUL-separated 40-digit node");
+        let mut t = line("a", '1', "");
+        t.pop();
+        assert_eq!(bad(t), "no final newline");
+    }
+}
