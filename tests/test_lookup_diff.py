@@ -27,7 +27,7 @@ import pytest
 
 import hgdiff
 import status_scenarios as sc
-from test_status_diff import TRACE, TRACE_SERVER, Checker, scripted
+from test_status_diff import TRACE, TRACE_SERVER, Checker, restore_dirstate, scripted
 
 FORMATS = [pytest.param(False, id="v1"), pytest.param(True, id="v2")]
 VANISH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ext_vanish.py")
@@ -105,7 +105,11 @@ def build(tmp_path, v2, later=()):
     return pair, wc
 
 
-def ours_trace(repo, args):
+def ours_trace(repo, args, pristine=None):
+    """Our side's run, with its `_checklookup` calls (counts) and fallbacks
+    read from the trace; from the `pristine` dirstate if given."""
+    if pristine is not None:
+        restore_dirstate(repo, pristine)
     res = hgdiff.run_hg(hgdiff.OURS, repo, args, "b", TRACE, TRACE_SERVER)
     return res, [tuple(int(x) for x in m) for m in LOOKUP.findall(res.err)], LOOKUP_FALLBACK.findall(res.err)
 
@@ -131,11 +135,7 @@ def test_everything_touched_is_decided_in_rust(tmp_path, v2):
     pair, wc = build(tmp_path, v2)
     checker = check(pair, wc, QUERIES)
     # Our side decided every unsure file in Rust, all clean, recorded as fixups.
-    sc.copy_tree(pair.a, pair.b)
-    from test_status_diff import restore_dirstate
-
-    restore_dirstate(pair.b, checker.pristine)
-    res, calls, fallbacks = ours_trace(pair.b, ["status", "-A"])
+    res, calls, fallbacks = ours_trace(pair.b, ["status", "-A"], checker.pristine)
     files = len(tracked(pair.a))
     assert fallbacks == [] and len(calls) == 1, res.err
     n, modified, deleted, clean, fixup, undecided = calls[0]
@@ -169,10 +169,28 @@ CHANGES = [
 @pytest.mark.parametrize("v2", FORMATS)
 def test_touched_with_changes(tmp_path, v2):
     pair, wc = build(tmp_path, v2, CHANGES)
-    check(pair, wc, QUERIES)
-    res, calls, fallbacks = ours_trace(pair.b, ["status", "-mard"])
+    checker = check(pair, wc, QUERIES)
+    res, calls, fallbacks = ours_trace(pair.b, ["status", "-mard"], checker.pristine)
     assert fallbacks == [] and calls and all(c[5] == 0 for c in calls), res.err
     assert sum(c[1] for c in calls) >= 5, calls
+
+
+SPARSE = ["--config", "extensions.sparse="]
+
+
+@pytest.mark.parametrize("v2", FORMATS)
+def test_sparse_checkout_is_decided_in_rust(tmp_path, v2):
+    """Sparse only limits which files are tracked: the files that are get
+    Rust's answer, the same as Mercurial's."""
+    pair, wc = scripted(tmp_path, v2, HISTORY + [H(*SPARSE, "debugsparse", "-q", "--exclude", "d")])
+    assert "exp-sparse" in open(os.path.join(pair.a, ".hg", "requires")).read()
+    for op in touch_all(pair.a) + CHANGES[:3]:
+        sc.apply(pair.a, op)
+        wc.ops.append(op)
+    checker = check(pair, wc, [["status", "-A"] + SPARSE, ["status"] + SPARSE])
+    res, calls, fallbacks = ours_trace(pair.b, ["status"] + SPARSE, checker.pristine)
+    assert fallbacks == [] and len(calls) == 1 and calls[0][5] == 0, res.err
+    assert not os.path.exists(os.path.join(pair.b, "d", "other"))
 
 
 @pytest.mark.parametrize("v2", FORMATS)
