@@ -23,6 +23,7 @@ import difflib
 import hashlib
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -47,6 +48,14 @@ interactive = false
 default-date = 0 0
 [storage]
 dirstate-v2.slow-path = allow
+"""
+
+# Our side also loads our extension (hgext3rd/rustext.py: the Rust
+# comparison of the files status is unsure about), which a real
+# installation enables through its defaults file; HGRCPATH hides that file.
+OURS_HGRC = HGRC + """\
+[extensions]
+rustext =
 """
 
 OURS = "ours"
@@ -93,7 +102,7 @@ def make_env(home, impl, extra_env=None):
     hgrc = os.path.join(home, "hgrc")
     if not os.path.exists(hgrc):
         with open(hgrc, "w") as fh:
-            fh.write(HGRC)
+            fh.write(OURS_HGRC if impl == OURS else HGRC)
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": home,
@@ -193,9 +202,20 @@ def both(fa, fb):
     return futa.result(), futb.result()
 
 
+EXTENSIONS_LOADED = re.compile(rb"^(\*\* Extensions loaded: )(.*)$", re.M)
+
+
+def _without_our_extension(match):
+    """A crash report's list of loaded extensions, without ours (loaded on
+    our side only, see OURS_HGRC)."""
+    names = [n for n in match.group(2).split(b", ") if n and n != b"rustext"]
+    return match.group(1) + b", ".join(names)
+
+
 def run_hg(impl, repo, args, lane="a", extra_env=None, server=FORKSERVER):
     """Run one command; the repo's absolute path is replaced by $REPO."""
     rc, out, err = runner(impl, lane, extra_env, server).run(repo, args)
+    err = EXTENSIONS_LOADED.sub(_without_our_extension, err)
     real = os.path.realpath(repo).encode()
     for path in {real, repo.encode()}:
         out = out.replace(path, b"$REPO")

@@ -38,6 +38,11 @@ IGNORE_ROOTGLOB = ["*.txt", "d1/*", "lib/**.py"]
 IGNORE_PREFIXED = ["glob:*.pyc", "re:^gen/", "path:out", "rootfilesin:d2", "relglob:*.swp",
                    "relre:~$", "rootglob:top*", "path:deep/sub dir", "rootfilesin:",
                    "glob:m.py", "re:" + "\u00e9"]
+# Contents starting with the filelog metadata marker: stored escaped, so
+# their sizes and hashes differ from the content's (the touched class).
+META_TEXTS = [b"\x01\nmeta-like\n", b"\x01\n", b"\x01\ncopy: x\n\x01\nbody\n"]
+# Share of working copies that get the touched class.
+TOUCHED_SHARE = float(os.environ.get("STATUS_DIFF_TOUCHED_SHARE", "0.6"))
 # Invalid for Python's re: Mercurial must abort (same message, same code).
 # A global flag is invalid too: patterns are joined into one expression.
 INVALID_REGEXPS = ["(unclosed", "a**", "[z-a]", "(?P<x>a)(?P<x>b)", "^(?i)readme"]
@@ -103,7 +108,7 @@ def op_shell(op):
     if k == "chmod":
         return ["chmod %s %s" % ("755" if a[1] else "644", shq(a[0]))]
     if k == "touch":
-        return ["touch -d @%d %s" % (a[1], shq(a[0]))]
+        return ["touch -h -d @%d %s" % (a[1], shq(a[0]))]
     if k == "sneaky":
         path, data = a
         return ["m=$(stat -c %%Y %s); %s > %s; touch -d @$m %s" % (
@@ -197,6 +202,7 @@ class WorkingCopy:
         self.nested = []
         self.pattern_files = {}
         self.invalid_ignore = False
+        self.touched_class = False
         self.mutations = collections.Counter()
 
     # --- recording helpers (apply to side a immediately) -------------------
@@ -355,6 +361,65 @@ class WorkingCopy:
         self.pattern_files.setdefault("include", "pats/inc")
         self.pattern_files.setdefault("subinclude", "d1/subinc")
         self.pattern_files["include-subinclude"] = "pats/subinc"
+        # Last, so that the working copies above stay those of earlier
+        # versions of this suite for the same seed.
+        if rng.random() < TOUCHED_SHARE:
+            self.touched(repo)
+
+    # --- the touched class (issue #11) ----------------------------------------
+    def touched(self, repo):
+        """Files that keep their size but get a new mtime (`touch`, `cp -r`,
+        a restored cache), which status hands to `_checklookup`: first a
+        history worth comparing against (contents starting with the
+        metadata marker, copies and renames with equal content, committed),
+        then touched files, some of them changed without changing size,
+        exec bits flipped, symlinks retargeted to a same-length target."""
+        rng = self.rng
+        self.touched_class = True
+        for _ in range(rng.randint(0, 3)):
+            path = self._randpath(rng.randint(0, 1))
+            if not os.path.lexists(os.path.join(repo, path)) and self.write(
+                    repo, path, rng.choice(META_TEXTS), rng.random() < 0.2):
+                self.hg(repo, "add", path)
+                self.tracked.add(path)
+        for verb in ("cp", "mv"):
+            if rng.random() < 0.6:
+                self._copy_or_move(repo, verb)
+        self.hg(repo, "commit", "-q", "-m", "touched base")
+        self.mutations["touched commit"] += 1
+        if rng.random() < 0.5:
+            self._do(repo, Op("warm", rng.choice([hgdiff.ORACLE, hgdiff.OURS]), ("status", "-A")))
+        files = [f for f in sorted(self.tracked)
+                 if os.path.lexists(os.path.join(repo, f)) and not self._blocked_parent(repo, f)
+                 and not os.path.isdir(os.path.join(repo, f))]
+        if not files:
+            return
+        chosen = files if rng.random() < 0.5 else rng.sample(files, rng.randint(1, len(files)))
+        self.mutations["touched all" if chosen is files else "touched some"] += 1
+        mtime = self._next_mtime()
+        for f in chosen:
+            self._do(repo, Op("touch", f, mtime))
+        for f in rng.sample(chosen, min(len(chosen), rng.randint(0, 4))):
+            full = os.path.join(repo, f)
+            if os.path.islink(full):
+                target = os.readlink(full)
+                new = (target[:-1] + ("x" if target[-1:] != "x" else "y")) if target else "z"
+                self._do(repo, Op("symlink", f, new, self._next_mtime()))
+                self.mutations["touched symlink retarget"] += 1
+                continue
+            with open(full, "rb") as fh:
+                data = fh.read()
+            kind = rng.choice(["same size", "same size", "exec flip", "marker"])
+            exe = os.access(full, os.X_OK)
+            if kind == "exec flip":
+                self._do(repo, Op("chmod", f, not exe))
+                self._do(repo, Op("touch", f, self._next_mtime()))
+            elif kind == "marker" and len(data) >= 2:
+                self.write(repo, f, b"\x01\n" + data[2:], exe)
+            else:
+                new = bytes(reversed(data)) if data != data[::-1] else bytes((c ^ 1) for c in data)
+                self.write(repo, f, new, exe)
+            self.mutations["touched " + kind] += 1
 
     def tracked_file(self, repo, regular=True, content=False):
         """A tracked path that exists; `content`: one whose bytes may be

@@ -76,6 +76,11 @@ def known_open(why):
 
 STATS = collections.Counter()
 FALLBACKS = collections.Counter()
+# Our extension's `_checklookup` (hgext3rd/rustext.py) traces each call:
+# decided in Rust (with counts), or handed to Mercurial whole (with why).
+LOOKUP_LINE = re.compile(rb"^rustext-status: lookup( fallback)?: (.*)$", re.M)
+LOOKUP_COUNTS = re.compile(rb"^(\d+) files, .* (\d+) undecided")
+LOOKUP_FALLBACKS = collections.Counter()
 MUTATIONS = collections.Counter()
 
 
@@ -97,6 +102,12 @@ def terminal_summary_lines():
              "  queries without a rust status call: %d; dirstate rewrites compared: %d; "
              "known open fallbacks: %d" % (
                  s["no status call"], s["dirstate compared"], s["known open fallbacks"])]
+    lines.append("  unsure files (hgext3rd/rustext, touched class in %d working copies): %d _checklookup "
+                 "calls decided in Rust, %d files, %d of them left to Mercurial; %d calls fell back" % (
+                     s["touched wcs"], s["lookup calls"], s["lookup files"], s["lookup undecided"],
+                     sum(LOOKUP_FALLBACKS.values())))
+    for why, n in sorted(LOOKUP_FALLBACKS.items()):
+        lines.append("  lookup fallback %4d x %s" % (n, why))
     lines.append("  working copies where an invalid ignore regex was written: %d; mutations drawn: %s" % (
         s["invalid ignore wcs"], ", ".join("%s %d" % kv for kv in sorted(MUTATIONS.items()))))
     for why, n in sorted(FALLBACKS.items()):
@@ -311,6 +322,17 @@ class Checker:
             lambda: hgdiff.run_hg(hgdiff.ORACLE, p.a, args, "a"),
             lambda: hgdiff.run_hg(hgdiff.OURS, p.b, args, "b", TRACE, TRACE_SERVER),
         )
+        self.lookup_lines = [m.group(0) for m in LOOKUP_LINE.finditer(rb.err)]
+        for m in LOOKUP_LINE.finditer(rb.err):
+            why = m.group(2).decode("utf-8", "backslashreplace")
+            if m.group(1):
+                LOOKUP_FALLBACKS[why] += count
+                self.bad_fallbacks.append("hg %s: lookup fallback: %s" % (printable(" ".join(args)), why))
+            elif count:
+                files, undecided = LOOKUP_COUNTS.match(m.group(2)).groups()
+                STATS["lookup calls"] += 1
+                STATS["lookup files"] += int(files)
+                STATS["lookup undecided"] += int(undecided)
         rb, native, fallbacks = split_trace(rb)
         if count:
             self.queries += 1
@@ -441,7 +463,8 @@ def repro_script(wc, args, links):
     lines.append("cp -a . ../b; cd ../b")
     q = " ".join(sc.shq(a) for a in args)
     lines.append("echo '--- C oracle:'; HGMODULEPOLICY=c $HG %s; echo \"exit $?\"" % q)
-    lines.append("echo '--- ours:'; RUSTEXT_STATUS_TRACE=1 $HG %s; echo \"exit $?\"" % q)
+    lines.append("echo '--- ours:'; RUSTEXT_STATUS_TRACE=1 $HG --config extensions.rustext= %s; "
+                 "echo \"exit $?\"" % q)
     if links:
         lines.append("# symlinked tracked directories (expected: Rust's answer): %s"
                      % " ".join(sc.shq(x) for x in links))
@@ -480,6 +503,7 @@ def test_status_differential(tmp_path, seed, v2):
     STATS["working copies"] += 1
     STATS["working copies v2" if v2 else "working copies v1"] += 1
     STATS["invalid ignore wcs"] += wc.invalid_ignore
+    STATS["touched wcs"] += wc.touched_class
     MUTATIONS.update(wc.mutations)
     checker = Checker(pair, wc)
     failures = []

@@ -8,6 +8,7 @@ pub mod ancestors;
 pub mod changelog;
 pub mod dirstate;
 pub mod filelog;
+pub mod lookup;
 pub mod manifest;
 pub mod matchers;
 pub mod requirements;

@@ -10,6 +10,15 @@
 //! | slot 8, ignore-file warnings | `(file, syntax)` tuples or bare paths, formatted by Python | messages Python passes to `ui.warn` | as 7.1 |
 //! | slot 10 | traversed directories (`matcher.traversedir`) | as 6.9 | `empty_dirs`, which `hg purge` removes without rechecking |
 //!
+//! and, for `dirstate.check_lookup` (our `hgext3rd/rustext.py` extension's
+//! replacement of `workingctx._checklookup`), which stored revisions count
+//! as carrying a metadata header in `filelog.size` and
+//! `filedataequivalent`:
+//!
+//! | | 6.9 / 7.0 | 7.1 / 7.2 |
+//! |---|---|---|
+//! | header that counts | a copy source (`filelog.renamed`) | any (`filelog.has_meta`) |
+//!
 //! The version is told apart at run time, never at build time: a 10th
 //! argument means 7.2; otherwise `mercurial.policy.has_rust`, which appeared
 //! in 7.1, means 7.1. Both names the module is imported under
@@ -77,6 +86,16 @@ impl StatusContract {
                 }
             })
             .collect()
+    }
+}
+
+/// The metadata rule of the calling Mercurial (see the table above): 7.1
+/// changed it together with introducing `policy.has_rust`.
+pub fn lookup_meta_rule(py: Python) -> hg_core::lookup::MetaRule {
+    if policy_has_rust(py) {
+        hg_core::lookup::MetaRule::AnyHeader
+    } else {
+        hg_core::lookup::MetaRule::CopySource
     }
 }
 

@@ -14,6 +14,7 @@ pub mod ancestor;
 pub mod dirstate;
 pub mod exceptions;
 pub mod hg_contract;
+pub mod lookup;
 pub mod matchers;
 pub mod revlog_index;
 pub mod status;

@@ -91,6 +91,17 @@ fn status(
     )
 }
 
+/// `dirstate.check_lookup(...)`: implemented by the lookup binding.
+fn check_lookup(
+    py: Python,
+    root: PyBytes,
+    p1: PyBytes,
+    files: PyList,
+    mtime_boundary: PyObject,
+) -> PyResult<PyTuple> {
+    crate::lookup::check_lookup(py, root, p1, files, mtime_boundary)
+}
+
 /// Builds `mercurial.rustext.dirstate` (`name` is its dotted name).
 pub fn init_module(py: Python, package: &str) -> PyResult<PyModule> {
     let name = format!("{package}.dirstate");
@@ -125,6 +136,14 @@ pub fn init_module(py: Python, package: &str) -> PyResult<PyModule> {
                 collect_traversed_dirs: bool,
                 empty_dirs_keep_files: Option<bool> = None
             )
+        ),
+    )?;
+    m.add(
+        py,
+        "check_lookup",
+        py_fn!(
+            py,
+            check_lookup(root: PyBytes, p1: PyBytes, files: PyList, mtime_boundary: PyObject)
         ),
     )?;
     Ok(m)

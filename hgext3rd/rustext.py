@@ -1,0 +1,180 @@
+"""decide the files status is unsure about in Rust, in parallel (hg-rustext)
+
+When files keep their size but get a new mtime (after ``touch``, ``cp -r``,
+a restored CI cache), ``hg status`` cannot tell from the dirstate whether
+they changed, and Mercurial compares each one with the working directory's
+parent in Python, one after the other (``workingctx._checklookup``). With
+this extension, hg-rustext's Rust module (``mercurial.rustext``) makes that
+comparison on all cores, with the same answers, and Mercurial records the
+clean files in the dirstate exactly as it would have.
+
+It is enabled by hg-rustext's defaults file (``[extensions] rustext =`` in
+``mercurial/defaultrc/hg-rustext.rc``, read when ``HGRCPATH`` is unset);
+disable it with ``--config extensions.rustext=!`` or the same line in an
+hgrc.
+
+Mercurial's own code decides (for all files, or for the files concerned)
+whenever the Rust comparison could differ from it: another Mercurial version
+than 6.9, 7.0, 7.1 or 7.2; the Rust module not in use (module policy ``c``);
+encode/decode filters; the eol, keyword, largefiles, lfs, narrow or
+remotefilelog extensions, or one that wraps the functions this comparison
+reproduces; narrow, lfs or largefiles repositories and any repository format
+the Rust store reader does not know; subrepositories; file systems without
+exec bits or symlinks; while the dirstate parents are being changed; and, file
+by file, revisions Rust does not read (censored, external, ...) or paths
+Mercurial's path auditor refuses.
+"""
+
+import os
+
+from mercurial import context, extensions, filelog, localrepo, txnutil, util
+from mercurial import dirstate as dirstatemod
+
+testedwith = b"6.9.5 7.0.3 7.1.2 7.2.4"
+minimumhgversion = b"6.9"
+
+# Mercurial versions whose `_checklookup`, `basefilectx.cmp`,
+# `filelog.size`/`cmp` and `filedataequivalent` the Rust side reproduces
+# (hg-core/src/lookup/, hg-cpython/src/hg_contract.rs).
+SUPPORTED_VERSIONS = {(6, 9), (7, 0), (7, 1), (7, 2)}
+
+# Extensions that transform working-copy data, store file contents
+# elsewhere, or change how files compare: their users get Mercurial's code.
+TRANSFORMING_EXTENSIONS = (
+    b"eol",
+    b"keyword",
+    b"largefiles",
+    b"lfs",
+    b"narrow",
+    b"remotefilelog",
+    b"win32text",
+)
+
+# Requirements whose repositories Mercurial compares differently (the Rust
+# side refuses them too, and every requirement it does not know).
+REFUSED_REQUIREMENTS = (b"narrowhg-experimental", b"lfs", b"largefiles")
+
+TRACE = "RUSTEXT_STATUS_TRACE"
+
+
+def _version():
+    return util.versiontuple(n=2)
+
+
+def _trace(message):
+    if os.environ.get(TRACE):
+        os.write(2, b"rustext-status: lookup fallback: %s\n" % message)
+
+
+def _pristine(owner, name):
+    """Whether `owner.name` is Mercurial's own function: not wrapped by an
+    extension (`extensions.wrapfunction` marks wrappers with `_origfunc`)
+    and defined in a `mercurial` module."""
+    func = getattr(owner, name, None)
+    if func is None or getattr(func, "_origfunc", None) is not None:
+        return False
+    module = getattr(func, "__module__", None) or ""
+    return module.startswith("mercurial.")
+
+
+def _wrapped_functions(repo):
+    """The functions whose behaviour the Rust comparison reproduces that an
+    extension replaced, if any (as a name)."""
+    checks = [
+        (context.basefilectx, "cmp"),
+        (context.filectx, "cmp"),
+        (context.filectx, "size"),
+        (context.workingfilectx, "cmp"),
+        (context.workingfilectx, "size"),
+        (context.workingfilectx, "data"),
+        (context.workingfilectx, "lstat"),
+        (context.workingctx, "flags"),
+        (filelog.filelog, "cmp"),
+        (filelog.filelog, "size"),
+        (filelog.filelog, "read"),
+        (filelog.filelog, "renamed"),
+        (dirstatemod.dirstate, "flagfunc"),
+        (type(repo), "wread"),
+        (type(repo), "file"),
+    ]
+    for owner, name in checks:
+        if not _pristine(owner, name):
+            return "%s.%s" % (getattr(owner, "__name__", owner), name)
+    storage = getattr(localrepo, "revlogfilestorage", localrepo.localrepository)
+    if type(repo).file is not storage.file:
+        return "repo.file"
+    if type(repo).wread is not localrepo.localrepository.wread:
+        return "repo.wread"
+    return None
+
+
+def _refusal(wctx):
+    """Why Mercurial's own `_checklookup` must decide every file, or None."""
+    repo = wctx._repo
+    rustmod = dirstatemod.rustmod
+    if rustmod is None or not hasattr(rustmod, "check_lookup"):
+        return b"the Rust dirstate module is not in use"
+    dirstate = repo.dirstate
+    if dirstate.is_changing_parents:
+        return b"dirstate parents are changing"
+    if repo.currenttransaction() is not None or txnutil.mayhavepending(repo.root):
+        # Mercurial may then read pending revlog data (`.a`, `.s` files).
+        return b"a transaction is open or pending"
+    if repo._encodefilterpats or repo._decodefilterpats:
+        return b"encode/decode filters"
+    for name in TRANSFORMING_EXTENSIONS:
+        try:
+            extensions.find(name)
+        except KeyError:
+            continue
+        return b"extension %s" % name
+    for name in REFUSED_REQUIREMENTS:
+        if name in repo.requirements:
+            return b"requirement %s" % name
+    if b".hgsub" in wctx:
+        return b"subrepositories"
+    if not (dirstate._checklink and dirstate._checkexec):
+        return b"no exec bit or symlink support"
+    wrapped = _wrapped_functions(repo)
+    if wrapped:
+        return b"%s is wrapped" % wrapped.encode()
+    return None
+
+
+def _checklookup(orig, self, files, mtime_boundary, *args, **kwargs):
+    if not files or args or kwargs:
+        return orig(self, files, mtime_boundary, *args, **kwargs)
+    why = _refusal(self)
+    result = None
+    if why is None:
+        rustmod = dirstatemod.rustmod
+        try:
+            result = rustmod.check_lookup(
+                self._repo.root,
+                self._parents[0].node(),
+                list(files),
+                mtime_boundary,
+            )
+        except Exception as exc:  # anything unexpected: Mercurial decides
+            why = (b"%s" % type(exc).__name__.encode()) + b": " + str(exc).encode(
+                "utf-8", "backslashreplace"
+            )
+    if result is None:
+        _trace(why)
+        return orig(self, files, mtime_boundary)
+    modified, deleted, clean, fixup, undecided = result
+    if undecided:
+        m2, d2, c2, f2 = orig(self, undecided, mtime_boundary)
+        # Both halves are sorted; so is what `_checklookup` returns.
+        modified = sorted(modified + m2)
+        deleted = sorted(deleted + d2)
+        clean = sorted(clean + c2)
+        fixup = sorted(fixup + f2, key=lambda item: item[0])
+    return modified, deleted, clean, fixup
+
+
+def extsetup(ui):
+    if _version() not in SUPPORTED_VERSIONS:
+        ui.debug(b"rustext: Mercurial %s not supported, not enabled\n" % util.version())
+        return
+    extensions.wrapfunction(context.workingctx, "_checklookup", _checklookup)
