@@ -43,7 +43,7 @@ fn main() -> ExitCode {
         }
     }
     let elapsed = start.elapsed();
-    let us = |tv: libc::timeval| tv.tv_sec as i64 * 1_000_000 + tv.tv_usec as i64;
+    let us = |tv: libc::timeval| tv.tv_sec * 1_000_000 + tv.tv_usec;
     let line = format!(
         "{} {} {} {}\n",
         elapsed.as_nanos(),
