@@ -68,9 +68,9 @@ pytest_in hg6.9.5 "$v695" -- tests/
 
 # Short runs: the module's contract and one working copy per format of each
 # differential suite.
-short=(tests/test_smoke.py tests/test_hg7_contract.py tests/test_rustext_e2e.py
-       tests/test_status_diff.py tests/test_dirstate_diff.py)
-short_env=(STATUS_DIFF_SEEDS=1 DIRSTATE_DIFF_SEEDS=1)
+short=(tests/test_smoke.py tests/test_hg7_contract.py tests/test_status_diff.py
+       tests/test_purge_diff.py)
+short_env=(STATUS_DIFF_SEEDS=1 PURGE_DIFF_SEEDS=1)
 for v in 7.0.3 7.1.2; do
     if p=$(venv "$v"); then
         pytest_in "hg$v" "$p" "${short_env[@]}" -- "${short[@]}"

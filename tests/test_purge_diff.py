@@ -33,7 +33,7 @@ import hgdiff
 import status_scenarios as sc
 from test_status_diff import FORMATS, build
 
-SEEDS = int(os.environ.get("PURGE_DIFF_SEEDS", "3"))
+SEEDS = int(os.environ.get("PURGE_DIFF_SEEDS", "2"))
 FIRST_SEED = int(os.environ.get("PURGE_DIFF_FIRST_SEED", "1"))
 TRACE = {"RUSTEXT_STATUS_TRACE": "1"}
 TRACE_LINE = re.compile(rb"^rustext-status: (.*)\n", re.M)
