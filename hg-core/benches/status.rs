@@ -164,6 +164,31 @@ fn status_tracked_only(bencher: Bencher, n: usize) {
     });
 }
 
+/// `hg purge` (Mercurial 7.2): `hg status -u` plus the purge list, which
+/// costs a second pass over the tree (`status/empty_dirs.rs`).
+#[divan::bench(args = [20_000, 100_000], sample_count = 20)]
+fn status_purge(bencher: Bencher, n: usize) {
+    let wc = working_copy(n);
+    let ignore = |p: &[u8]| wc.ignore.matches(p);
+    let opts = StatusOptions {
+        check_exec: true,
+        list_unknown: true,
+        collect_empty_dirs: true,
+        ..StatusOptions::default()
+    };
+    bencher.bench(|| {
+        let out = status(
+            &wc.map,
+            &AlwaysMatcher,
+            wc.dir.path(),
+            &ignore,
+            black_box(opts),
+            None,
+        );
+        out.map(|o| (o.unknown.len(), o.empty_dirs.len()))
+    });
+}
+
 /// The file-system floor on the same tree, for scale: `benches/floor`'s walk
 /// (parallel readdir + `fstatat` of every entry), which `run.py` also uses.
 #[divan::bench(args = [20_000, 100_000], sample_count = 20)]

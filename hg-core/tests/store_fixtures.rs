@@ -303,6 +303,7 @@ repositories! {
     no_store => "nostore",
     uncompressed => "uncompressed",
     delta_info_flags => "delta-info",
+    file_index => "fileindex",
     plain_encoding => "plain-encoding",
     share_absolute => "share-absolute",
     share_relative => "share-relative",
@@ -330,6 +331,8 @@ fn fixtures_cover_the_formats() {
     assert_eq!(encoding("nofncache"), StoreEncoding::Encoded);
     assert_eq!(encoding("nostore"), StoreEncoding::Basic);
     assert_eq!(encoding("plain-encoding"), StoreEncoding::Plain);
+    assert_eq!(encoding("fileindex"), StoreEncoding::DotEncode);
+    assert!(reqs("fileindex").contains("fileindex-v1") && !reqs("fileindex").contains("fncache"));
     // Copies, escaped metadata, merges, hashed names are in the dumps.
     let e = expected("zstd");
     assert!(e.revs.iter().any(|r| r.copy.is_some()));
