@@ -25,7 +25,7 @@
 //!   AND over `D`'s children of: false for a child `visit_children_set`
 //!   excludes, true for a child only in the dirstate, the rule of the child
 //!   for a child on disk and in the dirstate (a directory recurses; a matched
-//!   file or symlink with an entry: whether it is marked removed; a matched
+//!   file or symlink with an entry: false, even marked removed; a matched
 //!   file or symlink where the dirstate has a directory: the untracked file
 //!   rule; anything else: false), the untracked rule below for a child only
 //!   on disk; and
@@ -42,8 +42,9 @@
 //!   ([`super::StatusOptions::empty_dirs_keep_files`] is off). Other file
 //!   types (fifo, socket…): whether ignored files are listed.
 //!
-//! Three deliberate differences, each where upstream's list makes `hg purge`
-//! do what Mercurial's C build does not. A file standing where the dirstate
+//! Four deliberate differences, each where upstream's list makes `hg purge`
+//! do what Mercurial's C build does not. A file marked removed but still on
+//! disk (`hg forget`) stays, and so does its directory. A file standing where the dirstate
 //! has only a directory is purged like any untracked file (upstream keeps
 //! its parent directory). A directory that is not listed (the matcher
 //! does not match it) counts as staying for its parent, as it does for
@@ -377,8 +378,11 @@ impl Pass<'_> {
                 self.listed(path, purged)
             }
             S_IFREG | S_IFLNK if self.matcher.matches(&path) => match c.file {
-                // A tracked file stays unless it is marked removed.
-                Some((_, e)) => e.removed(),
+                // A file with an entry stays, even one marked removed: status
+                // reports it as removed, not unknown, so purge leaves it
+                // (Mercurial's C build; upstream's Rust lists its directory,
+                // whose `rmdir` then fails, after `hg forget`).
+                Some(_) => false,
                 // A file where the dirstate only has a directory: status
                 // lists it as unknown or ignored, and purge removes it like
                 // any untracked file (Mercurial's C build; upstream's Rust
