@@ -297,6 +297,52 @@ def ensure_repos(n_files, seed, log=print):
     return paths
 
 
+TOUCHED_CHANGES = 50
+
+
+def touched_dir(n_files, seed):
+    return os.path.join(DATA, "touched-n%d-s%d-g%d" % (n_files, seed, GEN_VERSION))
+
+
+def ensure_touched(n_files, seed, log=print):
+    """Returns {'v1': path, 'v2': path}: copies of the clean trees where every
+    tracked file got a new mtime (as after `touch`, `cp -r`, a restored CI
+    cache) and TOUCHED_CHANGES of them a new content of the same size, so
+    the dirstate cannot tell any of them from clean and status must compare
+    contents. The saved dirstate is the clean one: restoring it before a run
+    makes every file unsure again."""
+    clean = ensure_repos(n_files, seed, log)
+    base = touched_dir(n_files, seed)
+    paths = {fmt: os.path.join(base, fmt) for fmt in ("v1", "v2")}
+    done = os.path.join(base, "complete")
+    if os.path.exists(done):
+        return paths
+    shutil.rmtree(base, ignore_errors=True)
+    os.makedirs(base)
+    with open(os.path.join(repo_set_dir(n_files, seed), "tracked.lst")) as fp:
+        tracked = sorted(fp.read().split("\0"))
+    rng = random.Random(seed + 3)
+    changed = rng.sample([t for t in tracked if t != ".hgignore"], TOUCHED_CHANGES)
+    when = time.time() - 60
+    for fmt, repo in paths.items():
+        restore_dirstate(clean[fmt])
+        copy_repo(clean[fmt], repo)
+        for rel in changed:
+            full = os.path.join(repo, rel)
+            with open(full, "rb") as fp:
+                data = bytearray(fp.read())
+            data[-2] = ord("x") if data[-2] != ord("x") else ord("y")  # same size
+            with open(full, "wb") as fp:
+                fp.write(data)
+        for rel in tracked:
+            os.utime(os.path.join(repo, rel), (when, when), follow_symlinks=False)
+        save_dirstate(repo)
+    with open(done, "w") as fp:
+        fp.write("touched at %d; changed: %s\n" % (when, " ".join(changed)))
+    log("  touched copies made in %s" % base)
+    return paths
+
+
 def ensure_empty(fmt):
     """An empty repository: `hg status` there is Mercurial's fixed cost."""
     path = os.path.join(DATA, "empty-%s-g%d" % (fmt, GEN_VERSION))

@@ -70,13 +70,29 @@ SLOW_PATH = ["--config", "storage.dirstate-v2.slow-path=allow"]
 DEFAULT_VERSION = "7.2.4"
 SUPPORTED_VERSIONS = ("6.9.5", "7.2.4")
 
-# (label, hg arguments, repository kind); "mod" runs on the 1%-modified copy.
+# (label, hg arguments, repository kind); "mod" runs on the 1%-modified copy,
+# "touched" on the touched copy (`gen.ensure_touched`) with its pristine
+# dirstate restored before each run, "touched2" right after the same
+# implementation's "touched" run, on the dirstate that run left.
 COMMANDS = (
     ("status", ["status"], "clean"),
     ("status -mard", ["status", "-mard"], "mod"),
     ("status -u", ["status", "-u"], "mod"),
     ("diff", ["diff"], "mod"),
+    ("touched status", ["status"], "touched"),
+    ("touched status, 2nd", ["status"], "touched2"),
+    ("touched diff", ["diff"], "touched"),
+    ("touched commit", ["commit", "-m", "touched", "-d", "0 0"], "touched"),
 )
+# How the report names each command.
+DISPLAY = {
+    "touched status": "`hg status` after touch",
+    "touched status, 2nd": "second `hg status` after touch",
+    "touched diff": "`hg diff` after touch",
+    "touched commit": "`hg commit` after touch",
+}
+DEFAULT_COMMANDS = ("status", "status-mard", "status-u", "diff")
+TOUCHED_COMMANDS = ("touchedstatus", "touchedstatus,2nd", "toucheddiff", "touchedcommit")
 IMPLS = ("C", "ours", "upstream-rust", "rhg")
 EMPTY = "status (empty repo)"
 # rhg's exit code when it cannot serve an invocation (hg-core exit_codes::UNIMPLEMENTED).
@@ -105,14 +121,15 @@ def rel(path):
 class Impl:
     """How to run one implementation: argv prefix and environment."""
 
-    def __init__(self, name, argv, policy, describe):
+    def __init__(self, name, argv, policy, describe, hgrc=""):
         self.name = name
         self.argv = argv
         self.policy = policy  # HGMODULEPOLICY, or None for the installed one
         self.describe = describe
+        self.hgrc = hgrc  # HGRCPATH: "" (no configuration) or our defaults file
 
     def env(self):
-        env = dict(os.environ, HGRCPATH="", HGPLAIN="1", HGUSER="bench")
+        env = dict(os.environ, HGRCPATH=self.hgrc, HGPLAIN="1", HGUSER="bench")
         env.pop("HGMODULEPOLICY", None)
         if self.policy:
             env["HGMODULEPOLICY"] = self.policy
@@ -150,6 +167,17 @@ def module_state(python):
         "ACTIVE" if active == "True" else "absent (ours = Python+C path)",
         "yes" if fast_v2 == "True" else "no",
     )
+
+
+def defaults_file(python):
+    """Our package's defaults file in the venv's Mercurial (`[extensions]
+    rustext =`, `storage.delta-fold-estimate=never`)."""
+    rc, text = venv_python_run(python, "import mercurial, os; print(os.path.dirname(mercurial.__file__))",
+                               policy="c")
+    path = os.path.join(text, "defaultrc", "hg-rustext.rc")
+    if rc != 0 or not os.path.isfile(path):
+        raise SystemExit("benches/run.py: no %s: is our package installed in that venv?" % path)
+    return path
 
 
 def default_venv(version):
@@ -196,8 +224,11 @@ def setup_impls(args, ap):
         if name == "C":
             impls[name] = Impl(name, [hg] + SLOW_PATH, "c", "`HGMODULEPOLICY=c %s` (Python and C)" % rel(hg))
         elif name == "ours":
-            impls[name] = Impl(name, [hg] + SLOW_PATH, None, "`%s`, installed policy: %s" % (
-                rel(hg), module_state(python)))
+            # What a user gets: the defaults file our package installs beside
+            # Mercurial's (read when HGRCPATH is unset) enables hgext3rd/rustext.
+            rc = defaults_file(python)
+            impls[name] = Impl(name, [hg] + SLOW_PATH, None, "`HGRCPATH=%s %s`, installed policy: %s" % (
+                rel(rc), rel(hg), module_state(python)), hgrc=rc)
         elif name == "upstream-rust":
             up = built[name]
             try:
@@ -269,12 +300,15 @@ def dirstate_stamp(repo):
 class Variant:
     """One command to time, and everything measured about it."""
 
-    def __init__(self, key, argv, cwd, env, repo=None):
+    def __init__(self, key, argv, cwd, env, repo=None, prepare=None, after=None):
         self.key = key  # (size, fmt, command, impl)
         self.argv = argv
         self.cwd = cwd
         self.env = env
         self.repo = repo
+        self.prepare = prepare  # untimed, before each run
+        self.after = after  # untimed, after each run: returns a digest of the state left, or None
+        self.after_digests = set()
         self.times = []
         self.rss_kb = []
         self.cpu = []
@@ -287,6 +321,8 @@ class Variant:
     def run(self, record):
         """Runs the command once through `measure`, which spawns it from a
         small process so that its peak RSS is its own, not the harness's."""
+        if self.prepare:
+            self.prepare()
         before = dirstate_stamp(self.repo)
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
                 tempfile.NamedTemporaryFile(prefix="bench-measure-") as usage_file:
@@ -314,11 +350,17 @@ class Variant:
             self.failures.append("exit %d: %s" % (proc.returncode, stderr.decode(errors="replace")[-400:]))
         self.digests.add(hashlib.sha1(normalize(stdout)).hexdigest())
         self.stdout = stdout
+        if record and self.repo is not None:
+            changed = dirstate_stamp(self.repo) != before
+        if self.after:
+            digest = self.after()
+            if digest is not None:
+                self.after_digests.add(digest)
         if record:
             self.times.append(elapsed)
             self.rss_kb.append(rss_kb)
             self.cpu.append(cpu)
-            if dirstate_stamp(self.repo) != before:
+            if self.repo is not None and changed:
                 self.writes += 1
 
     def median(self):
@@ -328,11 +370,30 @@ class Variant:
         return max(self.rss_kb) / 1024.0 if self.rss_kb else float("nan")
 
 
+def oracle(args, repo, check=True):
+    """The C build (the oracle) on `repo`, untimed: output bytes."""
+    env = dict(os.environ, HGRCPATH="", HGPLAIN="1", HGUSER="bench", HGMODULEPOLICY="c")
+    return subprocess.run([gen.HG] + SLOW_PATH + args, cwd=repo, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, check=check).stdout
+
+
+def debugdirstate_digest(repo):
+    """What the dirstate records (states, modes, sizes, mtimes) as C prints it."""
+    return hashlib.sha1(oracle(["debugdirstate", "--dates"], repo)).hexdigest()
+
+
+def undo_commit(repo):
+    """Rolls the benchmark's commit back (untimed), so every run commits the
+    same changes onto the same parent."""
+    oracle(["--config", "ui.rollback=yes", "rollback", "--force"], repo)
+    gen.restore_dirstate(repo)
+
+
 def make_variants(sizes, floor_exe, commands, impls):
     variants = {}
 
-    def add(key, argv, cwd, env, repo=None):
-        variants[key] = Variant(key, argv, cwd, env, repo)
+    def add(key, argv, cwd, env, repo=None, prepare=None, after=None):
+        variants[key] = Variant(key, argv, cwd, env, repo, prepare, after)
 
     for fmt in ("v1", "v2"):
         empty = gen.ensure_empty(fmt)
@@ -347,11 +408,38 @@ def make_variants(sizes, floor_exe, commands, impls):
             if gen.restore_dirstate(repo):
                 print("  restored the pristine dirstate of %s" % repo)
         add((n, "-", "floor", "-"), [floor_exe, "--exclude", "build", repos["v1"]], gen.ROOT, dict(os.environ))
+        touched = None
+        if any(kind.startswith("touched") for _, _, kind in commands):
+            touched = gen.ensure_touched(n, 1, log=lambda m: print(m, flush=True))
+            for repo in touched.values():
+                if gen.restore_dirstate(repo):
+                    print("  restored the pristine dirstate of %s" % repo)
+            store = os.path.join(touched["v1"], ".hg", "store", "data")
+            add((n, "-", "floor-read", "-"), [floor_exe, "--read", "--exclude", "build", touched["v1"], store],
+                gen.ROOT, dict(os.environ))
         for fmt in ("v1", "v2"):
             for label, args, kind in commands:
+                if kind.startswith("touched"):
+                    continue
                 repo = repos[fmt if kind == "clean" else fmt + "-mod"]
                 for impl in impls.values():
                     add((n, fmt, label, impl.name), impl.argv + args, repo, impl.env(), repo)
+            if touched is None:
+                continue
+            # Implementation-major, so that a "touched2" run directly follows
+            # the same implementation's "touched" run.
+            repo = touched[fmt]
+            for impl in impls.values():
+                for label, args, kind in commands:
+                    if not kind.startswith("touched"):
+                        continue
+                    prepare = None if kind == "touched2" else (lambda r=repo: gen.restore_dirstate(r))
+                    after = None
+                    if label == "touched status":
+                        after = lambda r=repo: debugdirstate_digest(r)
+                    elif label == "touched commit":
+                        after = lambda r=repo: undo_commit(r)
+                    add((n, fmt, label, impl.name), impl.argv + args, repo, impl.env(), repo, prepare, after)
     return variants
 
 
@@ -376,18 +464,32 @@ def ratio(a, b):
 
 
 def mismatches(variants, key3, names):
-    """Implementations whose output differs from C's on (size, fmt, command)."""
+    """Implementations whose output (or the dirstate they leave, where it is
+    checked) differs from C's on (size, fmt, command)."""
     c = variants[key3 + ("C",)]
     bad = []
     if len(c.digests) > 1:
         bad.append("C (between runs)")
+    if len(c.after_digests) > 1:
+        bad.append("C's dirstate (between runs)")
     for name in names:
         var = variants[key3 + (name,)]
         if name == "C" or var.unsupported:
             continue
         if var.digests != c.digests:
             bad.append(name)
+        elif var.after_digests != c.after_digests:
+            bad.append("%s's dirstate" % name)
     return bad
+
+
+def display(label):
+    return DISPLAY.get(label, "`hg %s`" % label)
+
+
+def floor_key(n, label):
+    """Touched commands compare against the floor that reads every file."""
+    return (n, "-", "floor-read" if label.startswith("touched") else "floor", "-")
 
 
 def same_cell(variants, key3, names):
@@ -425,7 +527,15 @@ def render(variants, sizes, args, meta, commands, impls):
     for note in meta["notes"]:
         lines.append("  - %s" % note)
     lines.append("- work = time - `hg status` in an empty repository (same implementation and format); "
-                 "floor = `benches/floor` (parallel readdir + lstat of the tree, without the ignored `build/`)")
+                 "floor = `benches/floor` (parallel readdir + lstat of the tree, without the ignored `build/`); "
+                 "read floor (touched commands) = `benches/floor --read` (the same, also reading every file "
+                 "and every file of `.hg/store/data`)")
+    if any(label.startswith("touched") for label, _, _ in commands):
+        lines.append("- after touch: `gen.ensure_touched`'s copy of the clean tree, every tracked file with a new "
+                     "mtime and %d of them a new content of the same size; the pristine dirstate is restored "
+                     "before each run except the second status, which follows the same implementation's first; "
+                     "the dirstate the first status leaves is compared with C's (`hg debugdirstate --dates`); "
+                     "every commit is rolled back (untimed)" % gen.TOUCHED_CHANGES)
     lines.append("- cells with several values list them as %s" % slash)
     lines.append("- outputs: %s" % meta["outputs"])
     lines.append("")
@@ -447,11 +557,13 @@ def render(variants, sizes, args, meta, commands, impls):
     lines.append("| floor | time (s) | peak RSS (MB) |")
     lines.append("|---|---:|---:|")
     for n in sizes:
-        f = v[(n, "-", "floor", "-")]
-        lines.append("| %s files | %s | %s |" % (size_label(n), fmt_s(f.median()), fmt_mb(f.rss_mb())))
+        for kind, what in (("floor", ""), ("floor-read", ", read floor (touched copy)")):
+            f = v.get((n, "-", kind, "-"))
+            if f is not None:
+                lines.append("| %s files%s | %s | %s |" % (size_label(n), what, fmt_s(f.median()),
+                                                           fmt_mb(f.rss_mb())))
     lines.append("")
     for n in sizes:
-        floor = v[(n, "-", "floor", "-")].median()
         lines.append("## %s files" % size_label(n))
         lines.append("")
         head = (["dirstate", "command"] + ["%s (s)" % x for x in names] + ["ours/%s" % o for o in others]
@@ -461,11 +573,12 @@ def render(variants, sizes, args, meta, commands, impls):
         for fmt in ("v1", "v2"):
             for label, _, _ in commands:
                 row = [v[(n, fmt, label, x)] for x in names]
-                cells = [fmt, "`hg %s`" % label] + [cell_time(x) for x in row]
+                cells = [fmt, display(label)] + [cell_time(x) for x in row]
                 if others:
                     ours = v[(n, fmt, label, "ours")].median()
                     cells += [fmt_x(ratio(ours, v[(n, fmt, label, o)].median())) for o in others]
                 works = []
+                floor = v[floor_key(n, label)].median()
                 for x in row:
                     e = v[("-", fmt, EMPTY, x.key[3])].median()
                     works.append(fmt_x(ratio(x.median() - e, floor)))
@@ -481,9 +594,11 @@ def render(variants, sizes, args, meta, commands, impls):
         lines.append("")
         lines.append("| dirstate | command | time | work | peak RSS |")
         lines.append("|---|---|---|---|---|")
-        fs, fb = v[(small, "-", "floor", "-")], v[(big, "-", "floor", "-")]
-        lines.append("| - | floor | %s | | %s |" % (fmt_x(ratio(fb.median(), fs.median())),
-                                                  fmt_x(ratio(fb.rss_mb(), fs.rss_mb()))))
+        for kind in ("floor", "floor-read"):
+            fs, fb = v.get((small, "-", kind, "-")), v.get((big, "-", kind, "-"))
+            if fs is not None and fb is not None:
+                lines.append("| - | %s | %s | | %s |" % (kind.replace("-", " "), fmt_x(ratio(fb.median(), fs.median())),
+                                                         fmt_x(ratio(fb.rss_mb(), fs.rss_mb()))))
         for fmt in ("v1", "v2"):
             for label, _, _ in commands:
                 cells_t, cells_w, cells_m = [], [], []
@@ -493,8 +608,8 @@ def render(variants, sizes, args, meta, commands, impls):
                     cells_t.append(fmt_x(ratio(b.median(), s.median())))
                     cells_w.append(fmt_x(ratio(b.median() - e, s.median() - e)))
                     cells_m.append(fmt_x(ratio(b.rss_mb(), s.rss_mb())))
-                lines.append("| %s | `hg %s` | %s | %s | %s |" % (
-                    fmt, label, " / ".join(cells_t), " / ".join(cells_w), " / ".join(cells_m)))
+                lines.append("| %s | %s | %s | %s | %s |" % (
+                    fmt, display(label), " / ".join(cells_t), " / ".join(cells_w), " / ".join(cells_m)))
         lines.append("")
     unsupported = [(k, var.unsupported) for k, var in v.items() if var.unsupported]
     if unsupported:
@@ -506,7 +621,7 @@ def render(variants, sizes, args, meta, commands, impls):
         for k, msg in unsupported:
             by_message.setdefault(msg.replace("\n", " "), []).append(k)
         for msg, keys in sorted(by_message.items()):
-            where = ", ".join("%s %s `hg %s`" % (size_label(k[0]) if k[0] != "-" else "empty repo", k[1], k[2])
+            where = ", ".join("%s %s %s" % (size_label(k[0]) if k[0] != "-" else "empty repo", k[1], display(k[2]))
                               for k in keys)
             lines.append("- `%s`: %s" % (msg[:300], where))
         lines.append("")
@@ -551,8 +666,10 @@ def main():
     ap.add_argument("--runs", type=int, default=5, help="timed runs per variant (median reported)")
     ap.add_argument("--warmup", type=int, default=1, help="untimed rounds first")
     ap.add_argument("--quick", action="store_true", help="smoke test: 20k files, 3 runs")
-    ap.add_argument("--commands", default=",".join(c[0].replace(" ", "") for c in COMMANDS),
-                    help="comma-separated subset of: status, status-mard, status-u, diff")
+    ap.add_argument("--commands", default=",".join(DEFAULT_COMMANDS),
+                    help="comma-separated subset of: %s; `touched` stands for all of %s (default: %s)"
+                    % (", ".join(c[0].replace(" ", "") for c in COMMANDS), ", ".join(TOUCHED_COMMANDS),
+                       ",".join(DEFAULT_COMMANDS)))
     ap.add_argument("--output", help="markdown report path (default benches/results/latest-<version>.md)")
     args = ap.parse_args()
     if args.hg_version not in SUPPORTED_VERSIONS:
@@ -563,12 +680,24 @@ def main():
     sizes = sorted({parse_size(s) for s in args.sizes.split(",") if s.strip()})
     if not sizes or args.runs < 1:
         ap.error("need at least one size and one run")
-    wanted = {c.strip() for c in args.commands.split(",") if c.strip()}
+    wanted = set()
+    for c in args.commands.split(","):
+        c = c.strip().replace(" ", "")
+        if c == "touched":
+            wanted.update(TOUCHED_COMMANDS)
+        elif c == "touchedstatus":  # the first status comes with its second
+            wanted.update(("touchedstatus", "touchedstatus,2nd"))
+        elif c:
+            wanted.add(c)
+    if "touchedstatus,2nd" in wanted:
+        wanted.add("touchedstatus")
     commands = [c for c in COMMANDS if c[0].replace(" ", "") in wanted]
     unknown = wanted - {c[0].replace(" ", "") for c in COMMANDS}
     if unknown or not commands:
         ap.error("unknown or no commands: %s" % ", ".join(sorted(unknown)))
-    output = args.output or os.path.join(RESULTS, "latest-%s.md" % args.hg_version)
+    only_touched = all(label.startswith("touched") for label, _, _ in commands)
+    output = args.output or os.path.join(RESULTS, "latest-%s%s.md" % (args.hg_version,
+                                                                      "-touched" if only_touched else ""))
 
     impls, notes, hg = setup_impls(args, ap)
     gen.HG = hg  # the C oracle that generates missing repositories: this version's

@@ -9,6 +9,11 @@
 //!
 //! The walk is a library so that hg-core's in-process status benchmark uses
 //! this very code as its floor; `src/main.rs` is the command-line wrapper.
+//!
+//! [`walk_reading`] is the floor of a *touched* working copy (every file's
+//! mtime changed, its size not): there status must at least read every
+//! file's content too, and the filelog of each (`benches/run.py` walks
+//! `.hg/store/data` with it as well).
 
 use rayon::prelude::*;
 use std::ffi::{CStr, CString};
@@ -22,6 +27,8 @@ pub struct Counts {
     pub files: u64,
     /// Directories read, the root included.
     pub dirs: u64,
+    /// Bytes read from regular files (only by [`walk_reading`]).
+    pub bytes: u64,
 }
 
 impl std::ops::Add for Counts {
@@ -30,6 +37,7 @@ impl std::ops::Add for Counts {
         Counts {
             files: self.files + o.files,
             dirs: self.dirs + o.dirs,
+            bytes: self.bytes + o.bytes,
         }
     }
 }
@@ -71,10 +79,14 @@ fn open_dir(parent: libc::c_int, name: &CStr) -> io::Result<Dir> {
 /// Reads one directory, lstats each entry and recurses into subdirectories in
 /// parallel. Unreadable entries are skipped: the floor measures cost, not
 /// correctness.
-fn visit(dir: Dir, excluded: &[CString]) -> Counts {
+fn visit(dir: Dir, excluded: &[CString], read: bool) -> Counts {
     // SAFETY: dir.0 is a valid open directory stream.
     let fd = unsafe { libc::dirfd(dir.0) };
-    let mut counts = Counts { files: 0, dirs: 1 };
+    let mut counts = Counts {
+        files: 0,
+        dirs: 1,
+        bytes: 0,
+    };
     let mut subdirs: Vec<CString> = Vec::new();
     loop {
         // SAFETY: readdir on a valid stream; the entry is used before the next call.
@@ -102,6 +114,9 @@ fn visit(dir: Dir, excluded: &[CString]) -> Counts {
             subdirs.push(name.to_owned());
         } else {
             counts.files += 1;
+            if read && st.st_mode & libc::S_IFMT == libc::S_IFREG {
+                counts.bytes += read_all(fd, name);
+            }
         }
     }
     // The parent stays open while its children are opened relative to it;
@@ -109,7 +124,7 @@ fn visit(dir: Dir, excluded: &[CString]) -> Counts {
     let below = subdirs
         .par_iter()
         .filter_map(|name| open_dir(fd, name).ok())
-        .map(|child| visit(child, &[]))
+        .map(|child| visit(child, &[], read))
         .reduce(Counts::default, |a, b| a + b);
     drop(dir);
     counts + below
@@ -118,5 +133,35 @@ fn visit(dir: Dir, excluded: &[CString]) -> Counts {
 /// Walks the tree at `root` (skipping `.hg` and the top-level `excluded`
 /// names); the one call the binary and the benchmarks make.
 pub fn walk(root: &CStr, excluded: &[CString]) -> io::Result<Counts> {
-    Ok(visit(open_dir(libc::AT_FDCWD, root)?, excluded))
+    Ok(visit(open_dir(libc::AT_FDCWD, root)?, excluded, false))
+}
+
+/// [`walk`], also reading every regular file to its end: the least a status
+/// that must compare contents can do.
+pub fn walk_reading(root: &CStr, excluded: &[CString]) -> io::Result<Counts> {
+    Ok(visit(open_dir(libc::AT_FDCWD, root)?, excluded, true))
+}
+
+/// Reads the file `name` of the directory `dir` to its end into a reused
+/// buffer; returns the bytes read (0 when it cannot be opened).
+fn read_all(dir: libc::c_int, name: &CStr) -> u64 {
+    let flags = libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW;
+    // SAFETY: name is a valid NUL-terminated string.
+    let fd = unsafe { libc::openat(dir, name.as_ptr(), flags) };
+    if fd < 0 {
+        return 0;
+    }
+    let mut buf = [0u8; 64 * 1024];
+    let mut total = 0u64;
+    loop {
+        // SAFETY: fd is open and buf is writable for its whole length.
+        let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+        if n <= 0 {
+            break;
+        }
+        total += n as u64;
+    }
+    // SAFETY: fd was opened above and is closed once.
+    unsafe { libc::close(fd) };
+    total
 }
