@@ -173,8 +173,49 @@ def _checklookup(orig, self, files, mtime_boundary, *args, **kwargs):
     return modified, deleted, clean, fixup
 
 
+def _bulk_fixup_refusal(dirstate):
+    """Why the fix-ups must go through `dirstate.set_clean` one by one."""
+    if dirstate.is_changing_parents:
+        return "parents are changing"  # Mercurial calls update_file then
+    if not (dirstate.is_changing_files or dirstate._running_status > 0):
+        return "outside running_status"  # set_clean raises then
+    if dirstate._invalidated_context:
+        return "invalidated dirstate"
+    if type(dirstate).set_clean is not dirstatemod.dirstate.set_clean or "set_clean" in vars(dirstate):
+        return "dirstate.set_clean is replaced"
+    if not _pristine(dirstatemod.dirstate, "set_clean"):
+        return "dirstate.set_clean is wrapped"
+    dmap = dirstate._map
+    if "set_clean" in vars(dmap) or not _pristine(type(dmap), "set_clean"):
+        return "dirstatemap.set_clean is replaced"
+    if not hasattr(getattr(dmap, "_map", None), "set_clean_all"):
+        return "not our dirstate map"
+    return None
+
+
+def _poststatusfixup(orig, self, status, fixup, *args, **kwargs):
+    """Records the clean files in one Rust call instead of one
+    `dirstate.set_clean` call per file (what `_poststatusfixup` does), then
+    lets Mercurial's `_poststatusfixup` write the dirstate as usual."""
+    if not fixup or args or kwargs or _version() not in SUPPORTED_VERSIONS:
+        return orig(self, status, fixup, *args, **kwargs)
+    dirstate = self._repo.dirstate
+    why = _bulk_fixup_refusal(dirstate)
+    if why is None:
+        try:
+            dirstate._map._map.set_clean_all(fixup)
+        except Exception as exc:  # nothing was changed: Mercurial's loop
+            why = "%s: %s" % (type(exc).__name__, exc)
+        else:
+            dirstate._dirty = True
+            return orig(self, status, [])
+    _trace(b"fixup one by one: " + why.encode("utf-8", "backslashreplace"))
+    return orig(self, status, fixup)
+
+
 def extsetup(ui):
     if _version() not in SUPPORTED_VERSIONS:
         ui.debug(b"rustext: Mercurial %s not supported, not enabled\n" % util.version())
         return
     extensions.wrapfunction(context.workingctx, "_checklookup", _checklookup)
+    extensions.wrapfunction(context.workingctx, "_poststatusfixup", _poststatusfixup)

@@ -3,8 +3,12 @@
 //! opened by name. The entry point of store reading.
 
 use std::ffi::OsStr;
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustix::fs::{Mode, OFlags};
 
 use crate::changelog::Changelog;
 use crate::filelog::Filelog;
@@ -18,6 +22,10 @@ use crate::store_path::StoreEncoding;
 pub struct Store {
     requirements: RepoRequirements,
     encoding: StoreEncoding,
+    /// The store directory, open: filelogs are opened relative to it, which
+    /// saves resolving the whole path for each of thousands of files
+    /// (`None` if it could not be opened: full paths then).
+    dir: Option<Arc<OwnedFd>>,
 }
 
 impl Store {
@@ -36,9 +44,14 @@ impl Store {
     /// them.
     pub fn new(requirements: RepoRequirements) -> Store {
         let encoding = requirements.store_encoding();
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        let dir = rustix::fs::open(requirements.store_path(), flags, Mode::empty())
+            .ok()
+            .map(Arc::new);
         Store {
             requirements,
             encoding,
+            dir,
         }
     }
 
@@ -92,8 +105,14 @@ impl Store {
     /// Opens the filelog of `file` (relative to the repository root,
     /// `/`-separated). A file never committed has an empty filelog.
     pub fn filelog(&self, file: &[u8]) -> Result<Filelog, RevlogError> {
-        let (index, data) = self.filelog_paths(file);
-        Ok(Filelog::new(Revlog::open(index, data)?))
+        let index_rel = self.encoding.filelog_index(file);
+        let index = self.join(&index_rel);
+        let data = self.join(&self.encoding.filelog_data(file));
+        let revlog = match &self.dir {
+            Some(dir) => Revlog::open_in(dir.as_fd(), &index_rel, index, data)?,
+            None => Revlog::open(index, data)?,
+        };
+        Ok(Filelog::new(revlog))
     }
 
     /// The manifest of changeset `node` (the empty manifest for the null

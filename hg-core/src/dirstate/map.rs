@@ -355,6 +355,28 @@ impl DirstateMap {
         Ok(())
     }
 
+    /// [`DirstateMap::set_clean`] for many files at once (the fix-ups of a
+    /// status that compared thousands of files), all or nothing: if one
+    /// file has no entry or is not tracked, nothing changes and that file
+    /// is the `NoSuchEntry` error, so the caller can take Mercurial's
+    /// file-by-file path (`dirstate.set_clean` checks a file that is not
+    /// tracked before recording it).
+    pub fn set_clean_all(
+        &mut self,
+        files: &[(&[u8], u32, u32, TruncatedTimestamp)],
+    ) -> Result<(), DirstateError> {
+        if let Some((path, ..)) = files
+            .iter()
+            .find(|(path, ..)| !self.get(path).is_some_and(|e| e.tracked()))
+        {
+            return Err(DirstateError::NoSuchEntry(path.to_vec()));
+        }
+        for &(path, mode, size, mtime) in files {
+            self.set_clean(path, mode, size, mtime)?;
+        }
+        Ok(())
+    }
+
     /// `dirstatemap.set_possibly_dirty`. Missing entry: `NoSuchEntry`.
     pub fn set_possibly_dirty(&mut self, path: &[u8]) -> Result<(), DirstateError> {
         match self.entries.get_mut(path) {
@@ -652,6 +674,40 @@ mod tests {
                 (b"src".to_vec(), (b' ', 0, -1, secs)),
             ]
         );
+    }
+
+    #[test]
+    fn set_clean_all_is_all_or_nothing() {
+        let fresh = || {
+            let mut m = DirstateMap::new_empty();
+            m.set_tracked(b"a").unwrap();
+            m.set_tracked(b"b").unwrap();
+            m.set_tracked(b"gone").unwrap();
+            m.set_untracked(b"gone").unwrap();
+            m
+        };
+        let mut m = fresh();
+        let t = TruncatedTimestamp::new(1_700_000_000, 5, false).unwrap();
+        let before: Vec<_> = [&b"a"[..], b"b"].iter().map(|p| m.get(p)).collect();
+        // An untracked or missing file: an error naming it, and no change.
+        for bad in [&b"gone"[..], b"missing"] {
+            let err = m
+                .set_clean_all(&[(b"a", 0o644, 3, t), (bad, 0o644, 3, t), (b"b", 0o644, 3, t)])
+                .unwrap_err();
+            assert!(matches!(err, DirstateError::NoSuchEntry(p) if p == bad));
+            let after: Vec<_> = [&b"a"[..], b"b"].iter().map(|p| m.get(p)).collect();
+            assert_eq!(after, before);
+        }
+        // All tracked: the same entries as one `set_clean` each.
+        let mut one_by_one = fresh();
+        m.set_clean_all(&[(b"a", 0o644, 3, t), (b"b", 0o755, 1 << 31 | 9, t)])
+            .unwrap();
+        one_by_one.set_clean(b"a", 0o644, 3, t).unwrap();
+        one_by_one.set_clean(b"b", 0o755, 1 << 31 | 9, t).unwrap();
+        for p in [&b"a"[..], b"b"] {
+            assert_eq!(m.get(p), one_by_one.get(p));
+            assert!(m.get(p).unwrap().tracked());
+        }
     }
 
     #[test]

@@ -27,7 +27,7 @@ use std::fs::Metadata;
 use std::io;
 
 use super::stored::StoredFile;
-use super::working;
+use super::working::{self, Opened};
 use super::{Context, Fixup, UndecidedReason};
 use crate::dirstate::TruncatedTimestamp;
 use crate::manifest::{ManifestEntry, ManifestFlags};
@@ -64,11 +64,11 @@ pub(crate) fn decide(ctx: &Context, path: &[u8]) -> Verdict {
     let Some(entry) = ctx.manifest.get(path) else {
         return Verdict::Modified;
     };
-    let stat = working::lstat(ctx.root, path);
-    if working::flags(&stat) != entry.flags {
+    let mut opened = working::open(&ctx.root, path);
+    if working::flags(opened.stat()) != entry.flags {
         return Verdict::Modified;
     }
-    match differs(ctx, path, &entry, stat) {
+    match differs(ctx, path, &entry, &mut opened) {
         Ok(true) => return Verdict::Modified,
         Ok(false) => {}
         Err(Stop::Deleted) => return Verdict::Deleted,
@@ -78,7 +78,7 @@ pub(crate) fn decide(ctx: &Context, path: &[u8]) -> Verdict {
         return Verdict::Clean;
     };
     // Python stats the file again here (`wctx[f].lstat()`).
-    let Ok(stat) = working::lstat(ctx.root, path) else {
+    let Ok(stat) = working::restat(&ctx.root, path, &opened) else {
         return Verdict::Deleted;
     };
     match TruncatedTimestamp::from_stat(&stat).make_reliable(&boundary) {
@@ -97,12 +97,13 @@ pub(crate) fn decide(ctx: &Context, path: &[u8]) -> Verdict {
 fn read_working(
     ctx: &Context,
     path: &[u8],
-    is_link: bool,
+    opened: &mut Opened,
 ) -> Result<io::Result<Vec<u8>>, UndecidedReason> {
+    let is_link = opened.stat().is_ok_and(|m| m.file_type().is_symlink());
     if !is_link {
         ctx.audit.check(path).map_err(UndecidedReason::Audit)?;
     }
-    Ok(working::read(ctx.root, path, is_link))
+    Ok(working::read(&ctx.root, path, opened))
 }
 
 /// Whether Mercurial's size check sends the file to the content comparison.
@@ -115,21 +116,21 @@ fn differs(
     ctx: &Context,
     path: &[u8],
     entry: &ManifestEntry,
-    stat: io::Result<Metadata>,
+    opened: &mut Opened,
 ) -> Result<bool, Stop> {
     let stored = StoredFile::open(ctx.store, path, entry.node, ctx.options.meta_rule)?;
     let symlink = entry.flags == ManifestFlags::Symlink;
-    let is_link = stat.as_ref().is_ok_and(|m| m.file_type().is_symlink());
+    let stat_len = opened.stat().ok().map(Metadata::len);
     let mut content = None;
     let size = match stored.size_from_index()? {
         Some(size) => size,
         None => {
-            if let Ok(meta) = &stat {
+            if let Some(len) = stat_len {
                 // Hash first (see the module docs); the read may be refused
                 // or fail, then the exact path below decides.
-                if let Ok(read) = read_working(ctx, path, is_link) {
+                if let Ok(read) = read_working(ctx, path, opened) {
                     if let Ok(data) = &read {
-                        let plain_size = symlink || data.len() as u64 == meta.len();
+                        let plain_size = symlink || data.len() as u64 == len;
                         if plain_size && stored.raw_size_fits(data)? && stored.hash_matches(data)? {
                             return Ok(false);
                         }
@@ -141,15 +142,15 @@ fn differs(
         }
     };
     // `fctx.size()`: an `OSError` from `lstat` means deleted.
-    let Ok(meta) = stat else {
+    let Some(len) = stat_len else {
         return Err(Stop::Deleted);
     };
-    if !sizes_allow_compare(size, meta.len(), symlink) {
+    if !sizes_allow_compare(size, len, symlink) {
         return Ok(true);
     }
     let data = match content {
         Some(read) => read,
-        None => read_working(ctx, path, is_link)?,
+        None => read_working(ctx, path, opened)?,
     };
     let Ok(data) = data else {
         return Err(Stop::Deleted);

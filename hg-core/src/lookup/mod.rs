@@ -160,7 +160,7 @@ pub fn open_store(repo_root: &Path) -> Result<Store, LookupError> {
 
 /// What every file's decision reads.
 pub(crate) struct Context<'a> {
-    pub root: &'a Path,
+    pub root: working::Root,
     pub store: &'a Store,
     pub manifest: &'a Manifest,
     pub options: LookupOptions,
@@ -185,7 +185,7 @@ pub fn check_lookup(
     let mut sorted: Vec<&[u8]> = files.iter().map(Vec::as_slice).collect();
     sorted.sort_unstable();
     let ctx = Context {
-        root: repo_root,
+        root: working::Root::open(repo_root),
         store,
         manifest: &manifest,
         options,

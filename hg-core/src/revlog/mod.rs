@@ -29,6 +29,8 @@ mod node;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Deref;
+use std::os::fd::BorrowedFd;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -61,12 +63,34 @@ impl Deref for FileBytes {
 impl FileBytes {
     /// Reads or maps `path`; `Ok(None)` if it does not exist.
     fn open(path: &Path) -> Result<Option<FileBytes>, RevlogError> {
+        Self::open_in(None, path.as_os_str().as_bytes(), path)
+    }
+
+    /// [`FileBytes::open`] of `rel`, relative to the directory `dir` when
+    /// given (one path lookup from there instead of from `/`); `path` is
+    /// the full path, for messages and when `dir` is `None`.
+    fn open_in(
+        dir: Option<BorrowedFd>,
+        rel: &[u8],
+        path: &Path,
+    ) -> Result<Option<FileBytes>, RevlogError> {
         use std::io::Read;
         let io = |source| RevlogError::Io {
             path: path.to_owned(),
             source,
         };
-        let mut file = match std::fs::File::open(path) {
+        let opened = match dir {
+            Some(dir) => rustix::fs::openat(
+                dir,
+                rel,
+                rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC,
+                rustix::fs::Mode::empty(),
+            )
+            .map(std::fs::File::from)
+            .map_err(std::io::Error::from),
+            None => std::fs::File::open(path),
+        };
+        let mut file = match opened {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io(e)),
@@ -118,6 +142,19 @@ impl Revlog {
         let index_path = index_path.into();
         let index = FileBytes::open(&index_path)?.unwrap_or(FileBytes::Owned(Vec::new()));
         Self::new(index_path, data_path.into(), index, None)
+    }
+
+    /// [`Revlog::open`] with the index opened as `index_rel` relative to
+    /// the directory `dir` (the store's: see [`crate::store::Store`]).
+    pub fn open_in(
+        dir: BorrowedFd,
+        index_rel: &[u8],
+        index_path: PathBuf,
+        data_path: PathBuf,
+    ) -> Result<Revlog, RevlogError> {
+        let index = FileBytes::open_in(Some(dir), index_rel, &index_path)?
+            .unwrap_or(FileBytes::Owned(Vec::new()));
+        Self::new(index_path, data_path, index, None)
     }
 
     /// Opens the revlog `<radix>.i` / `<radix>.d`, where `radix` is the

@@ -156,6 +156,29 @@ py_class!(pub class DirstateMap |py| {
         Ok(py.None())
     }
 
+    // `set_clean` for every `(path, (mode, size, mtime))` of a status's
+    // fix-up list in one call (hgext3rd/rustext.py's `_poststatusfixup`);
+    // all or nothing: KeyError, and no change, if one is not tracked.
+    def set_clean_all(&self, fixup: PyObject) -> PyResult<PyObject> {
+        let mut items = Vec::new();
+        for item in fixup.iter(py)? {
+            let item = item?;
+            let pdf = item.get_item(py, 1)?;
+            items.push((
+                item.get_item(py, 0)?,
+                conv::u32_bits(py, &pdf.get_item(py, 0)?)?,
+                conv::u32_bits(py, &pdf.get_item(py, 1)?)?,
+                conv::timestamp(py, &pdf.get_item(py, 2)?)?,
+            ));
+        }
+        let mut files = Vec::with_capacity(items.len());
+        for (path, mode, size, mtime) in &items {
+            files.push((conv::path_bytes(py, path)?, *mode, *size, *mtime));
+        }
+        self.inner_mut(py)?.set_clean_all(&files).map_err(|e| dirstate_error(py, e))?;
+        Ok(py.None())
+    }
+
     def set_possibly_dirty(&self, f: PyObject) -> PyResult<PyObject> {
         let path = conv::path_bytes(py, &f)?;
         self.inner_mut(py)?.set_possibly_dirty(path).map_err(|e| dirstate_error(py, e))?;
