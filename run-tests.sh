@@ -5,6 +5,7 @@
 #      user: 7.2.4 and 6.9.5 (the full lists: --list full)
 #   3. binding + differential tests against each          pytest tests/
 #      version's C oracle, in full: Mercurial 7.2.4 (.venv) and 6.9.5
+#      (with watchman installed for the fsmonitor suite)
 #   4. a short differential run on Mercurial 7.0.3 and     pytest (subset)
 #      7.1.2, and on CPython 3.12 and 3.13 (7.2.4)
 # Environments a suite needs are installed here (tools/install-venv).
@@ -60,6 +61,16 @@ for v in 7.2.4 6.9.5; do
         failed+=("upstream-$v")
     fi
 done
+
+# tests/test_fsmonitor_diff.py needs watchman (Debian's package); it runs
+# its own private instance and fails, rather than skips, when it is missing.
+if ! command -v watchman >/dev/null; then
+    echo "== installing watchman (Debian package)"
+    if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo -n); fi
+    { "${sudo[@]}" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq watchman; } \
+        > target/apt-watchman.log 2>&1 || { tail -5 target/apt-watchman.log; failed+=(watchman-install); }
+fi
+export RUSTEXT_REQUIRE_WATCHMAN=1
 
 v724=$(venv 7.2.4) || failed+=(venv-7.2.4)
 pytest_in hg7.2.4 "$v724" -- tests/

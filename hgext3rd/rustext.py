@@ -8,6 +8,10 @@ this extension, hg-rustext's Rust module (``mercurial.rustext``) makes that
 comparison on all cores, with the same answers, and Mercurial records the
 clean files in the dirstate exactly as it would have.
 
+It also keeps Mercurial's ``fsmonitor`` extension working: while fsmonitor
+is active, status takes Mercurial's own path with fsmonitor's watchman walk
+(the Rust status path would bypass fsmonitor and walk the whole tree).
+
 It is enabled by hg-rustext's defaults file (``[extensions] rustext =`` in
 ``mercurial/defaultrc/hg-rustext.rc``, read when ``HGRCPATH`` is unset);
 disable it with ``--config extensions.rustext=!`` or the same line in an
@@ -213,9 +217,28 @@ def _poststatusfixup(orig, self, status, fixup, *args, **kwargs):
     return orig(self, status, fixup)
 
 
+def _rust_status(orig, self, *args, **kwargs):
+    """Mercurial's `fsmonitor` extension replaces `dirstate.walk` with a
+    watchman query, but `dirstate.status` takes the Rust path whenever a
+    Rust module is present, and that path never calls `walk`: with the
+    Rust module, fsmonitor would be silently bypassed and status would walk
+    the whole tree. While fsmonitor is active on this dirstate, decline the
+    Rust path (`FallbackError`, which `dirstate.status` catches) so that
+    Mercurial's status runs with fsmonitor's walk, as with its C build.
+    fsmonitor's own full walks (its paranoid mode) keep the Rust path."""
+    if getattr(self, "_fsmonitorstate", None) is not None and not getattr(self, "_fsmonitordisable", False):
+        rustmod = dirstatemod.rustmod
+        if rustmod is not None and hasattr(rustmod, "FallbackError"):
+            _trace(b"fsmonitor is active: Mercurial's status with watchman")
+            raise rustmod.FallbackError("fsmonitor is active")
+    return orig(self, *args, **kwargs)
+
+
 def extsetup(ui):
     if _version() not in SUPPORTED_VERSIONS:
         ui.debug(b"rustext: Mercurial %s not supported, not enabled\n" % util.version())
         return
     extensions.wrapfunction(context.workingctx, "_checklookup", _checklookup)
     extensions.wrapfunction(context.workingctx, "_poststatusfixup", _poststatusfixup)
+    if hasattr(dirstatemod.dirstate, "_rust_status"):
+        extensions.wrapfunction(dirstatemod.dirstate, "_rust_status", _rust_status)
