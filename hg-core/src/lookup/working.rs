@@ -8,8 +8,8 @@
 //! is opened relative to the working copy's root (`openat` with
 //! `O_NOFOLLOW`, through `rustix`), and its `lstat` is the `fstat` of that
 //! descriptor (the same answer for a file that is not a symlink). The
-//! content is read from the same descriptor, and the stat Mercurial takes
-//! again before recording a clean file is a second `fstat`. Anything else
+//! content is read from the same descriptor, and that stat is also what a
+//! clean file's fix-up records (see [`restat`]). Anything else
 //! (a symlink, a directory, a file that cannot be opened) takes Mercurial's
 //! own path: `lstat`, `readlink`, `open` by full path.
 
@@ -84,11 +84,15 @@ pub(crate) fn open(root: &Root, path: &[u8]) -> Opened {
     Opened::Other(std::fs::symlink_metadata(root.full_path(path)))
 }
 
-/// `os.lstat` again (Mercurial's second stat before recording a clean
-/// file): the descriptor's `fstat` for an opened regular file.
+/// The stat Mercurial records for a clean file (its second `os.lstat`,
+/// after the comparison). For an opened regular file, the stat taken when
+/// it was opened: the same values unless the file changed while it was
+/// compared, and then recording the earlier mtime is the safe choice (the
+/// next status finds it changed and compares again, where Mercurial's later
+/// stat could vouch for content it did not read).
 pub(crate) fn restat(root: &Root, path: &[u8], opened: &Opened) -> io::Result<Metadata> {
     match opened {
-        Opened::Regular(file, _) => file.metadata(),
+        Opened::Regular(_, meta) => Ok(meta.clone()),
         Opened::Other(_) => std::fs::symlink_metadata(root.full_path(path)),
     }
 }
