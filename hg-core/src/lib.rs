@@ -16,3 +16,4 @@ pub mod revlog;
 pub mod status;
 pub mod store;
 pub mod store_path;
+pub mod watchman;
