@@ -131,42 +131,56 @@ impl QueryResult {
             .get(b"is_fresh_instance")
             .and_then(Value::as_bool)
             .ok_or_else(|| unexpected("no is_fresh_instance"))?;
-        let entries = answer
-            .get(b"files")
-            .and_then(Value::as_array)
-            .ok_or_else(|| unexpected("no files"))?;
-        let mut files = Vec::with_capacity(entries.len());
-        for entry in entries {
-            let name = entry
-                .get(b"name")
-                .and_then(Value::as_bytes)
-                .ok_or_else(|| unexpected("a file without a name"))?;
-            let int = |key: &[u8]| entry.get(key).and_then(Value::as_int);
-            let mode = int(b"mode")
-                .and_then(|m| u32::try_from(m).ok())
-                .ok_or_else(|| unexpected("a file without a valid mode"))?;
-            let mtime = int(b"mtime").ok_or_else(|| unexpected("a file without an mtime"))?;
-            let size = int(b"size")
-                .and_then(|s| u64::try_from(s).ok())
-                .ok_or_else(|| unexpected("a file without a valid size"))?;
-            let exists = entry
-                .get(b"exists")
-                .and_then(Value::as_bool)
-                .ok_or_else(|| unexpected("a file without exists"))?;
-            files.push(FileChange {
-                name: name.to_vec(),
-                exists,
-                mode,
-                mtime,
-                size,
-            });
-        }
+        let files = match answer.get(b"files") {
+            // What watchman sends: one column lookup for the whole list.
+            Some(Value::Template(table)) => {
+                let columns = FIELDS.map(|key| table.column(key));
+                let mut files = Vec::with_capacity(table.len());
+                table.try_for_each_row(|row| {
+                    let cell = |c: Option<usize>| c.and_then(|c| row.get(c)?.as_ref());
+                    files.push(file_change(columns.map(cell))?);
+                    Ok::<_, WatchmanError>(())
+                })?;
+                files
+            }
+            Some(Value::Array(entries)) => entries
+                .iter()
+                .map(|entry| file_change(FIELDS.map(|key| entry.get(key))))
+                .collect::<Result<Vec<_>, _>>()?,
+            _ => return Err(unexpected("no files")),
+        };
         Ok(QueryResult {
             clock,
             is_fresh_instance,
             files,
         })
     }
+}
+
+/// One file from its [`FIELDS`], in that order.
+fn file_change(fields: [Option<&Value<'_>>; 5]) -> Result<FileChange, WatchmanError> {
+    let unexpected = |what: &str| WatchmanError::Unexpected(format!("query answer: a file {what}"));
+    let [mode, mtime, size, exists, name] = fields;
+    Ok(FileChange {
+        name: name
+            .and_then(Value::as_bytes)
+            .ok_or_else(|| unexpected("without a name"))?
+            .to_vec(),
+        exists: exists
+            .and_then(Value::as_bool)
+            .ok_or_else(|| unexpected("without exists"))?,
+        mode: mode
+            .and_then(Value::as_int)
+            .and_then(|m| u32::try_from(m).ok())
+            .ok_or_else(|| unexpected("without a valid mode"))?,
+        mtime: mtime
+            .and_then(Value::as_int)
+            .ok_or_else(|| unexpected("without an mtime"))?,
+        size: size
+            .and_then(Value::as_int)
+            .and_then(|s| u64::try_from(s).ok())
+            .ok_or_else(|| unexpected("without a valid size"))?,
+    })
 }
 
 impl Client {
@@ -185,7 +199,7 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::watchman::protocol::{decode_pdu, encode_pdu};
+    use crate::watchman::protocol::{decode_pdu, encode_pdu, Template};
 
     #[test]
     fn query_is_fsmonitors() {
@@ -206,9 +220,32 @@ mod tests {
         );
     }
 
+    /// An answer with `rows` as a template, the way watchman sends it.
     fn templated(rows: &[(&[u8], bool, i64)]) -> Vec<u8> {
-        // Built the way watchman sends it: the value tree is only a
-        // stand-in for a template (same decoded shape).
+        let cells = rows
+            .iter()
+            .flat_map(|(name, exists, mode)| {
+                [
+                    Some(Value::String(name)),
+                    Some(Value::Int(*mode)),
+                    Some(Value::Bool(*exists)),
+                    None, // a key the row skips
+                    Some(Value::Int(1_700_000_000)),
+                    Some(Value::Int(12)),
+                ]
+            })
+            .collect();
+        let keys = vec![&b"name"[..], b"mode", b"exists", b"new", b"mtime", b"size"];
+        let files = Template::new(keys, rows.len(), cells).unwrap();
+        encode_pdu(&Value::Object(vec![
+            (b"is_fresh_instance", Value::Bool(false)),
+            (b"clock", Value::String(b"c:1:2:3:5")),
+            (b"files", Value::Template(Box::new(files))),
+        ]))
+    }
+
+    /// The same answer with the files as an array of objects.
+    fn plain(rows: &[(&[u8], bool, i64)]) -> Vec<u8> {
         let files = rows
             .iter()
             .map(|(name, exists, mode)| {
@@ -231,8 +268,11 @@ mod tests {
 
     #[test]
     fn parses_answers() {
-        let pdu = templated(&[(b"a/b", true, 0o100644), (b"gone\xff", false, 0)]);
+        let rows: [(&[u8], bool, i64); 2] = [(b"a/b", true, 0o100644), (b"gone\xff", false, 0)];
+        let pdu = templated(&rows);
         let result = QueryResult::from_value(&decode_pdu(&pdu).unwrap()).unwrap();
+        let from_plain = QueryResult::from_value(&decode_pdu(&plain(&rows)).unwrap()).unwrap();
+        assert_eq!(result, from_plain);
         assert_eq!(result.clock, b"c:1:2:3:5");
         assert!(!result.is_fresh_instance);
         assert_eq!(
@@ -258,7 +298,7 @@ mod tests {
 
     #[test]
     fn refuses_partial_answers() {
-        let ok = templated(&[(b"a", true, 0o100644)]);
+        let ok = plain(&[(b"a", true, 0o100644)]);
         let value = decode_pdu(&ok).unwrap();
         let Value::Object(top) = &value else {
             unreachable!()
@@ -299,8 +339,27 @@ mod tests {
             assert!(QueryResult::from_value(&answer).is_err(), "{answer}");
         }
         // A negative size or mode.
-        let pdu = templated(&[(b"a", true, -1)]);
-        let answer = decode_pdu(&pdu).unwrap();
+        for pdu in [templated(&[(b"a", true, -1)]), plain(&[(b"a", true, -1)])] {
+            let answer = decode_pdu(&pdu).unwrap();
+            assert!(QueryResult::from_value(&answer).is_err());
+        }
+        // A template without one of the fields.
+        let files = Template::new(
+            vec![&b"name"[..], b"mode", b"exists", b"mtime"],
+            1,
+            vec![
+                Some(Value::String(b"a")),
+                Some(Value::Int(0o100644)),
+                Some(Value::Bool(true)),
+                Some(Value::Int(1)),
+            ],
+        )
+        .unwrap();
+        let answer = Value::Object(vec![
+            (b"clock", Value::String(b"c")),
+            (b"is_fresh_instance", Value::Bool(false)),
+            (b"files", Value::Template(Box::new(files))),
+        ]);
         assert!(QueryResult::from_value(&answer).is_err());
     }
 }
