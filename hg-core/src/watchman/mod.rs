@@ -39,7 +39,8 @@
 //! - **A small hand-written BSER codec rather than the `serde_bser`
 //!   crate** (watchman's own, 0.4.0): its slice reader computes
 //!   `index + len` with a length read from the input and slices with it,
-//!   so a negative or huge length panics (overflow / out-of-bounds) and
+//!   so a negative or huge length panics (overflow / out-of-bounds:
+//!   `tools/watchman-encoding/examples/serde_bser_hostile.rs`) and
 //!   its stream reader resizes a buffer to an untrusted length; it also
 //!   brings `anyhow`, `bytes`, `serde_bytes` and a second `thiserror`.
 //!   It also reads only BSER v2 PDUs, and pywatchman's v1 commands get v1

@@ -668,6 +668,38 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any bytes after a valid header: an error or a value, no panic.
+        #[test]
+        fn arbitrary_bodies_never_panic(body in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            let mut pdu = vec![0, 1, INT32];
+            pdu.extend_from_slice(&(body.len() as i32).to_ne_bytes());
+            pdu.extend_from_slice(&body);
+            if let Ok(value) = decode_pdu(&pdu) {
+                // Whatever decoded can be shown and re-encoded.
+                let _ = value.to_string();
+                let _ = encode_pdu(&value);
+            }
+            let _ = decode_pdu(&body);
+        }
+
+        /// Bodies made of type bytes (so that arrays, templates and
+        /// strings nest) with small integers in between.
+        #[test]
+        fn structured_noise_never_panics(body in proptest::collection::vec(
+            proptest::sample::select(vec![0u8, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 0xff]), 0..200)) {
+            let mut pdu = vec![0, 1, INT32];
+            pdu.extend_from_slice(&(body.len() as i32).to_ne_bytes());
+            pdu.extend_from_slice(&body);
+            if let Ok(value) = decode_pdu(&pdu) {
+                let _ = value.to_string();
+                if let Some(Value::Template(t)) = Some(&value) {
+                    let _ = t.try_for_each_row(|_| Ok::<_, DecodeError>(()));
+                }
+            }
+        }
+    }
+
     #[test]
     fn round_trips_every_type() {
         let value = Value::Array(vec![
