@@ -249,9 +249,13 @@ impl Client {
                 if filled >= extent.total {
                     break extent.total;
                 }
-                // Read the rest of a big answer in as few calls as the
-                // socket allows, without growing more than announced.
-                buf.resize(extent.total.max(filled + 1), 0);
+                // Read the rest of a big answer in few calls, but grow
+                // with what actually arrives (doubling), never straight
+                // to an announced length that may be absurd.
+                let want = extent
+                    .total
+                    .min(filled.saturating_mul(2).max(filled + CHUNK));
+                buf.resize(want, 0);
             } else {
                 buf.resize(filled + CHUNK, 0);
             }
@@ -391,6 +395,18 @@ mod tests {
         let mut pdu = answer(&Value::Object(vec![(b"clock", Value::String(b"c:1"))]));
         pdu.truncate(pdu.len() - 2);
         let (mut client, _server) = fake(vec![pdu], 3);
+        let err = client.clock(Path::new("/r")).unwrap_err();
+        assert!(matches!(err, WatchmanError::Closed), "{err}");
+    }
+
+    #[test]
+    fn absurd_announced_length_then_close() {
+        // A header announcing 2^62 bytes, then the server goes away: an
+        // error, not an attempt to allocate that much.
+        let mut pdu = vec![0u8, 1, 0x06];
+        pdu.extend_from_slice(&(1i64 << 62).to_ne_bytes());
+        pdu.extend_from_slice(&[0x0a; 100]);
+        let (mut client, _server) = fake(vec![pdu], 1000);
         let err = client.clock(Path::new("/r")).unwrap_err();
         assert!(matches!(err, WatchmanError::Closed), "{err}");
     }
