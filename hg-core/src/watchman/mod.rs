@@ -21,7 +21,9 @@
 //!   names are byte strings there, exactly the file system's bytes; in
 //!   JSON they must be UTF-8, and watchman 4.9.0 (Debian's) sends *no
 //!   answer at all* to a JSON query whose result holds a non-UTF-8 name
-//!   (the client times out: checked against the real server). BSER is
+//!   (the client times out: checked against the real server), and
+//!   watchman's maintainers name BSER as the way to get such names
+//!   (facebook/watchman issues #123 and #441). BSER is
 //!   about half the bytes. Measured with `tools/watchman-encoding` (a
 //!   private watchman 4.9.0, fsmonitor's query from the null clock, i.e.
 //!   every file, paths like `src/module_0123/component/file_000456_name.rs`;
