@@ -16,3 +16,5 @@ pub mod revlog;
 pub mod status;
 pub mod store;
 pub mod store_path;
+#[deny(missing_docs)]
+pub mod watchman;
