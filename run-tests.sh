@@ -17,6 +17,17 @@ mkdir -p target
 failed=()
 totals=(0 0 0 0)   # passed failed skipped xfailed, over every pytest run
 
+# hg-core's watchman client test and tests/test_fsmonitor_diff.py need
+# watchman (Debian's package); each runs its own private instance and fails,
+# rather than skips, when it is missing.
+if ! command -v watchman >/dev/null; then
+    echo "== installing watchman (Debian package)"
+    if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo -n); fi
+    { "${sudo[@]}" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq watchman; } \
+        > target/apt-watchman.log 2>&1 || { tail -5 target/apt-watchman.log; failed+=(watchman-install); }
+fi
+export RUSTEXT_REQUIRE_WATCHMAN=1
+
 echo "== hg-core unit tests"
 cargo test --workspace --exclude hg-cpython --release 2>&1 | tee target/cargo-test.log \
     | grep -E "^test result|^failures:|FAILED|panicked"
@@ -62,15 +73,6 @@ for v in 7.2.4 6.9.5; do
     fi
 done
 
-# tests/test_fsmonitor_diff.py needs watchman (Debian's package); it runs
-# its own private instance and fails, rather than skips, when it is missing.
-if ! command -v watchman >/dev/null; then
-    echo "== installing watchman (Debian package)"
-    if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo -n); fi
-    { "${sudo[@]}" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq watchman; } \
-        > target/apt-watchman.log 2>&1 || { tail -5 target/apt-watchman.log; failed+=(watchman-install); }
-fi
-export RUSTEXT_REQUIRE_WATCHMAN=1
 
 v724=$(venv 7.2.4) || failed+=(venv-7.2.4)
 pytest_in hg7.2.4 "$v724" -- tests/
