@@ -14,8 +14,10 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 HG = os.path.join(sys.prefix, "bin", "hg")  # the venv running this
-DEMO = os.path.join(ROOT, "bench-data", "demo")
+
 N_DIRS, FILES_PER_DIR = 2000, 25  # 50,000 files: a size where status time matters
+# Named after its size, so a copy cached with other parameters is never reused.
+DEMO = os.path.join(ROOT, "bench-data", "demo-n%d" % (N_DIRS * FILES_PER_DIR))
 
 
 def hg(args, env_policy=None, cwd=DEMO):
