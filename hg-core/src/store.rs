@@ -108,11 +108,8 @@ impl Store {
         let index_rel = self.encoding.filelog_index(file);
         let index = self.join(&index_rel);
         let data = self.join(&self.encoding.filelog_data(file));
-        let revlog = match &self.dir {
-            Some(dir) => Revlog::open_in(dir.as_fd(), &index_rel, index, data)?,
-            None => Revlog::open(index, data)?,
-        };
-        Ok(Filelog::new(revlog))
+        let dir = self.dir.as_deref().map(AsFd::as_fd);
+        Ok(Filelog::new(Revlog::open_in(dir, &index_rel, index, data)?))
     }
 
     /// The manifest of changeset `node` (the empty manifest for the null

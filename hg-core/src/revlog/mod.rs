@@ -145,14 +145,15 @@ impl Revlog {
     }
 
     /// [`Revlog::open`] with the index opened as `index_rel` relative to
-    /// the directory `dir` (the store's: see [`crate::store::Store`]).
+    /// the directory `dir` when given (the store's: see
+    /// [`crate::store::Store`]), else as `index_path`.
     pub fn open_in(
-        dir: BorrowedFd,
+        dir: Option<BorrowedFd>,
         index_rel: &[u8],
         index_path: PathBuf,
         data_path: PathBuf,
     ) -> Result<Revlog, RevlogError> {
-        let index = FileBytes::open_in(Some(dir), index_rel, &index_path)?
+        let index = FileBytes::open_in(dir, index_rel, &index_path)?
             .unwrap_or(FileBytes::Owned(Vec::new()));
         Self::new(index_path, data_path, index, None)
     }
