@@ -8,9 +8,12 @@ this extension, hg-rustext's Rust module (``mercurial.rustext``) makes that
 comparison on all cores, with the same answers, and Mercurial records the
 clean files in the dirstate exactly as it would have.
 
-It also keeps Mercurial's ``fsmonitor`` extension working: while fsmonitor
-is active, status takes Mercurial's own path with fsmonitor's watchman walk
-(the Rust status path would bypass fsmonitor and walk the whole tree).
+It also serves Mercurial's ``fsmonitor`` extension: while fsmonitor is
+active, the Rust status asks watchman (natively, over its socket) which
+paths changed since the clock in ``.hg/fsmonitor.state`` and looks only at
+those and at the dirstate entries not known clean, as fsmonitor's walk
+does; fsmonitor still records the state. (Without this, the Rust status
+path would bypass fsmonitor and walk the whole tree.)
 
 It is enabled by hg-rustext's defaults file (``[extensions] rustext =`` in
 ``mercurial/defaultrc/hg-rustext.rc``, read when ``HGRCPATH`` is unset);
@@ -65,9 +68,9 @@ def _version():
     return util.versiontuple(n=2)
 
 
-def _trace(message):
+def _trace(message, topic=b"lookup fallback"):
     if os.environ.get(TRACE):
-        os.write(2, b"rustext-status: lookup fallback: %s\n" % message)
+        os.write(2, b"rustext-status: %s: %s\n" % (topic, message))
 
 
 def _pristine(owner, name):
@@ -217,21 +220,109 @@ def _poststatusfixup(orig, self, status, fixup, *args, **kwargs):
     return orig(self, status, fixup)
 
 
-def _rust_status(orig, self, *args, **kwargs):
+def _fsmonitor_active(dirstate):
+    """fsmonitor replaced this dirstate's walk and has not turned it off for
+    this call (its paranoid mode's second run)."""
+    return getattr(dirstate, "_fsmonitorstate", None) is not None and not getattr(
+        dirstate, "_fsmonitordisable", False
+    )
+
+
+def _fsmonitor():
+    try:
+        return extensions.find(b"fsmonitor")
+    except KeyError:
+        return None
+
+
+def _watchman_refusal(dirstate, matcher):
+    """Why this status cannot be answered natively from watchman's paths
+    (Mercurial's status with fsmonitor's walk answers it then), or None."""
+    rustmod = dirstatemod.rustmod
+    if not hasattr(rustmod, "watchman_status_request"):
+        return "the Rust module has no watchman client"
+    fsmonitor = _fsmonitor()
+    if fsmonitor is None or not hasattr(fsmonitor, "_hashignore"):
+        return "fsmonitor is not the extension we know"
+    if getattr(dirstate, "_sparsematchfn", None) is not None:
+        return "sparse working copy"
+    if not matcher.always():
+        return "not every file is asked for"
+    client = getattr(dirstate, "_watchmanclient", None)
+    if client is None or not client.available():
+        return "fsmonitor's watchman client is unavailable"
+    if not _pristine(dirstatemod.dirstate, "_ignorefiles"):
+        return "dirstate._ignorefiles is wrapped"
+    return None
+
+
+def _socket_of(client):
+    """The socket path pywatchman resolved for fsmonitor in this process
+    (Mercurial's `watchmanclient.client` holds a `pywatchman.client`), so
+    that Rust need not run `watchman get-sockname` again."""
+    path = getattr(getattr(client, "_watchmanclient", None), "sockpath", None)
+    if isinstance(path, str):
+        path = os.fsencode(path)
+    return path if isinstance(path, bytes) and path else None
+
+
+def _rust_status(orig, self, matcher, list_clean, list_ignored, list_unknown, *args, **kwargs):
     """Mercurial's `fsmonitor` extension replaces `dirstate.walk` with a
     watchman query, but `dirstate.status` takes the Rust path whenever a
-    Rust module is present, and that path never calls `walk`: with the
-    Rust module, fsmonitor would be silently bypassed and status would walk
-    the whole tree. While fsmonitor is active on this dirstate, decline the
-    Rust path (`FallbackError`, which `dirstate.status` catches) so that
-    Mercurial's status runs with fsmonitor's walk, as with its C build.
-    fsmonitor's own full walks (its paranoid mode) keep the Rust path."""
-    if getattr(self, "_fsmonitorstate", None) is not None and not getattr(self, "_fsmonitordisable", False):
-        rustmod = dirstatemod.rustmod
-        if rustmod is not None and hasattr(rustmod, "FallbackError"):
-            _trace(b"fsmonitor is active: Mercurial's status with watchman")
-            raise rustmod.FallbackError("fsmonitor is active")
-    return orig(self, *args, **kwargs)
+    Rust module is present, and that path never calls `walk`. While
+    fsmonitor is active, this does fsmonitor's part natively: it reads
+    fsmonitor's state (clock, ignore hash, notable files) as fsmonitor's
+    walk does, has the Rust status ask watchman for the paths changed since
+    that clock and decide only those (plus the dirstate entries not known
+    clean), and records watchman's new clock for fsmonitor's `poststatus`,
+    which writes `.hg/fsmonitor.state` as usual.
+
+    Where fsmonitor would walk the whole working copy (clean or ignored
+    files listed, traversed directories wanted, no clock, changed ignore
+    rules, a fresh watchman instance, a nested repository reported), the
+    Rust walk answers. Where this cannot reproduce fsmonitor (other
+    matchers, sparse, a failed watchman query), `FallbackError` hands the
+    call to Mercurial's status with fsmonitor's walk and warnings."""
+    if not _fsmonitor_active(self):
+        return orig(self, matcher, list_clean, list_ignored, list_unknown, *args, **kwargs)
+    rustmod = dirstatemod.rustmod
+
+    def walk(why):
+        _trace(b"fsmonitor would walk (%s): the Rust walk" % why, b"fsmonitor")
+        return orig(self, matcher, list_clean, list_ignored, list_unknown, *args, **kwargs)
+
+    if list_clean or list_ignored or matcher.traversedir is not None:
+        return walk(b"clean or ignored files or directories are listed")
+    why = _watchman_refusal(self, matcher)
+    if why is not None:
+        _trace(b"fsmonitor is active: Mercurial's status with watchman (%s)" % why.encode(), b"fsmonitor")
+        raise rustmod.FallbackError("fsmonitor is active: %s" % why)
+    state = self._fsmonitorstate
+    clock, ignorehash, notefiles = state.get()
+    if not clock:
+        return walk(b"no clock")
+    if list_unknown and _fsmonitor()._hashignore(self._ignore) != ignorehash:
+        return walk(b"ignore rules changed")
+    exe = self._ui.configpath(b"fsmonitor", b"watchman_exe") or b"watchman"
+    rustmod.watchman_status_request(
+        clock,
+        list(notefiles),
+        _socket_of(self._watchmanclient),
+        exe,
+        float(state.timeout),
+        bool(state.walk_on_invalidate),
+    )
+    try:
+        result = orig(self, matcher, list_clean, list_ignored, list_unknown, *args, **kwargs)
+    finally:
+        answer = rustmod.watchman_status_answer()
+    if answer is not None:
+        newclock, fresh, route = answer
+        state.setlastclock(newclock)
+        if fresh and state.walk_on_invalidate:
+            state.invalidate()
+        _trace(route.encode(), b"fsmonitor")
+    return result
 
 
 def extsetup(ui):

@@ -3,16 +3,22 @@
 fsmonitor replaces `dirstate.walk` with a watchman query; Mercurial's
 `dirstate.status` takes the Rust path whenever a Rust module is present, and
 that path never calls `walk`, so without care our module would silently
-bypass fsmonitor. Our extension (hgext3rd/rustext.py) hands status back to
-Mercurial's path with fsmonitor's walk while fsmonitor is active.
+bypass fsmonitor. Our extension (hgext3rd/rustext.py) has our status ask
+watchman natively for the paths changed since fsmonitor's clock, decide only
+those, and record watchman's new clock in fsmonitor's state; where fsmonitor
+itself would walk, our walk answers; where we do not reproduce fsmonitor,
+Mercurial's status with fsmonitor's walk runs.
 
 One repository, one private watchman (own socket and state file, shut down
 at the end). After each change (edits, creates, deletes, renames, new
 ignored and unknown directories, `hg update`, `hg revert`, `.hgignore`
 edits), every query is run three ways on the same files, taking turns:
 C + fsmonitor, ours + fsmonitor, and C without fsmonitor (the truth); all
-three must print the same. Ours must have gone through fsmonitor (our
-trace says so, and fsmonitor's state file records watchman's clock).
+three must print the same. Our trace tells which route ours took: `hg
+status` must have been answered from watchman's paths after the changes
+where fsmonitor would use them, and by a walk where it would walk (changed
+ignore rules, a nested repository); fsmonitor's state file must record
+watchman's clock.
 
 Needs Debian's `watchman`: `./run-tests.sh` installs it and sets
 RUSTEXT_REQUIRE_WATCHMAN=1, which turns a missing watchman into a failure
@@ -30,7 +36,10 @@ HG = os.path.join(sys.prefix, "bin", "hg")
 WATCHMAN = shutil.which("watchman")
 FSMONITOR = ["--config", "extensions.fsmonitor="]
 QUERIES = [["status"], ["status", "-A"], ["status", "-mard"], ["status", "-i"], ["status", "-u", "dir1"]]
-ACTIVE = b"fsmonitor is active"
+# Our trace for a status answered from watchman's paths (native query).
+WATCHED = b"rustext-status: fsmonitor: watched"
+# Any trace line our extension writes while fsmonitor is active.
+FSMONITOR_TRACE = b"rustext-status: fsmonitor: "
 
 
 @pytest.fixture(scope="module")
@@ -84,17 +93,26 @@ class Repo:
             fp.write(data)
 
 
-def compare(repo, step):
-    """Every query three ways, taking turns on the same files."""
+def compare(repo, step, ours_first=False):
+    """Every query three ways, taking turns on the same files; returns our
+    route (trace lines) per query. Whichever runs first sees the change
+    first (and records it in fsmonitor's state for the other)."""
+    routes = {}
     for args in QUERIES:
-        c_fsm = repo.hg("c+fsmonitor", args)
-        ours = repo.hg("ours+fsmonitor", args)
+        if ours_first:
+            ours = repo.hg("ours+fsmonitor", args)
+            c_fsm = repo.hg("c+fsmonitor", args)
+        else:
+            c_fsm = repo.hg("c+fsmonitor", args)
+            ours = repo.hg("ours+fsmonitor", args)
         truth = repo.hg("c", args)
         assert ours.stdout == truth.stdout, (step, args, ours.stdout, truth.stdout)
         assert c_fsm.stdout == truth.stdout, (step, args, "C + fsmonitor itself differs")
-        assert ACTIVE in ours.stderr, (step, args, ours.stderr)
+        assert FSMONITOR_TRACE in ours.stderr, (step, args, ours.stderr)
+        routes[tuple(args)] = [line for line in ours.stderr.splitlines() if line.startswith(FSMONITOR_TRACE)]
         warnings = [line for line in ours.stderr.splitlines() if not line.startswith(b"rustext-status")]
         assert warnings == [line for line in c_fsm.stderr.splitlines()], (step, args, ours.stderr)
+    return routes
 
 
 def test_fsmonitor_is_not_bypassed(tmp_path, watchman):
@@ -121,19 +139,48 @@ def test_fsmonitor_is_not_bypassed(tmp_path, watchman):
     assert state.read_bytes()[:4] == b"\0\0\0\x04" and fields[1].startswith(b"c:"), fields
     compare(repo, "clean")
 
+    def file_to_dir():
+        os.unlink(os.path.join(repo.root, "dir0/sub/f6.c"))
+        repo.write("dir0/sub/f6.c/inside.c", b"i\n")
+
+    def nested_repo():
+        repo.hg("c", ["init", "dir1/nested"])
+        repo.write("dir1/nested/inner.c", b"n\n")
+
+    # (name, change, ours first, our route expected for `hg status`). No
+    # directory replaced by a symlink: there C without fsmonitor aborts or
+    # follows the link where ours (like upstream's Rust) says missing, with
+    # or without watchman (hg-core/tests/status_watched.rs covers it).
     steps = [
-        ("edits", lambda: (repo.write("dir1/sub/f1.c", b"changed\n"), repo.write("dir2/sub/f2.c", b"int f9;\n"))),
-        ("creates", lambda: (repo.write("dir1/new.c", b"new\n"), repo.write("dir1/sub/x.o", b"obj\n"))),
-        ("deletes", lambda: os.unlink(os.path.join(repo.root, "dir0/sub/f5.c"))),
-        ("rename", lambda: repo.hg("c", ["mv", "dir2/sub/f3.c", "dir2/f3-renamed.c"])),
-        ("ignored dir", lambda: repo.write("build/out/a.o", b"x\n")),
-        ("unknown dir", lambda: repo.write("dir1/fresh/deeper/n.txt", b"n\n")),
-        ("hgignore edit", lambda: repo.write(".hgignore", b"syntax: glob\n*.o\nbuild/\nfresh/\n")),
-        ("revert", lambda: repo.hg("c", ["revert", "-q", "dir1/sub/f1.c", "dir0/sub/f5.c"])),
-        ("update", lambda: repo.hg("c", ["update", "-q", "-C", "0"])),
+        ("edits", lambda: (repo.write("dir1/sub/f1.c", b"changed\n"), repo.write("dir2/sub/f2.c", b"int f9;\n")),
+         True, WATCHED),
+        ("creates", lambda: (repo.write("dir1/new.c", b"new\n"), repo.write("dir1/sub/x.o", b"obj\n")),
+         False, WATCHED),
+        ("deletes", lambda: os.unlink(os.path.join(repo.root, "dir0/sub/f5.c")), True, WATCHED),
+        ("rename", lambda: repo.hg("c", ["mv", "dir2/sub/f3.c", "dir2/f3-renamed.c"]), False, None),
+        ("add", lambda: repo.hg("c", ["add", "-q", "dir1/new.c"]), True, None),
+        ("ignored dir", lambda: repo.write("build/out/a.o", b"x\n"), True, WATCHED),
+        ("unknown dir", lambda: repo.write("dir1/fresh/deeper/n.txt", b"n\n"), False, WATCHED),
+        ("hgignore edit", lambda: repo.write(".hgignore", b"syntax: glob\n*.o\nbuild/\nfresh/\n"), True,
+         b"rustext-status: fsmonitor: fsmonitor would walk (ignore rules changed): the Rust walk"),
+        ("file becomes directory", file_to_dir, True, WATCHED),
+        ("nested repository", nested_repo, True, b"rustext-status: fsmonitor: walked: a path inside a nested repository"),
+        ("revert", lambda: (shutil.rmtree(os.path.join(repo.root, "dir0/sub/f6.c")),
+                            repo.hg("c", ["revert", "-q", "dir1/sub/f1.c", "dir0/sub/f5.c", "dir0/sub/f6.c"])),
+         False, None),
+        ("forget", lambda: repo.hg("c", ["forget", "-q", "dir1/new.c"]), True, None),
+        ("update", lambda: repo.hg("c", ["update", "-q", "-C", "0"]), False, None),
         ("touch all", lambda: [os.utime(os.path.join(dp, f)) for dp, _, fs in os.walk(repo.root)
-                               if ".hg" not in dp.split(os.sep) for f in fs]),
+                               if ".hg" not in dp.split(os.sep) for f in fs], True, WATCHED),
     ]
-    for name, change in steps:
+    watched = []
+    for name, change, ours_first, expected in steps:
         change()
-        compare(repo, name)
+        routes = compare(repo, name, ours_first)
+        if expected is not None:
+            assert expected in routes[("status",)], (name, routes[("status",)])
+        if WATCHED in routes[("status",)]:
+            watched.append(name)
+    # Commands run by C (revert, update, ...) invalidate fsmonitor's state
+    # and our next status walks; the others were answered from watchman.
+    assert len(watched) >= 8, watched

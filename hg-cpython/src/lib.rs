@@ -18,6 +18,7 @@ pub mod lookup;
 pub mod matchers;
 pub mod revlog_index;
 pub mod status;
+pub mod watchman;
 
 /// Name under which Mercurial imports us (`policy.importrust`).
 const PACKAGE: &str = "mercurial.rustext";

@@ -11,11 +11,16 @@ use cpython::{
 };
 use hg_core::dirstate::DirstateMap as CoreMap;
 use hg_core::matchers::{get_ignore_matcher_with_hash, Matcher, PatternError};
-use hg_core::status::{apply_cache_updates, status as core_status, BadReason, StatusOptions};
+use hg_core::status::{
+    apply_cache_updates, status as core_status, status_of_paths, BadReason, StatusError,
+    StatusOptions, StatusOutcome,
+};
+use hg_core::watchman::changes_since;
 
 use crate::dirstate::DirstateMap;
 use crate::exceptions::FallbackError;
 use crate::hg_contract::{DirsSlot, StatusContract};
+use crate::watchman::Answer;
 
 /// Whether `RUSTEXT_STATUS_TRACE` asks for a line on stderr saying which
 /// path each call took (the differential tests and benchmarks read it).
@@ -55,6 +60,42 @@ fn explicit_untracked(matcher: &dyn Matcher, map: &CoreMap) -> bool {
         .is_some_and(|files| files.iter().any(|f| !f.is_empty() && !map.contains_key(f)))
 }
 
+/// How [`watched`] names the route where watchman's paths answered.
+const WATCHED: &str = "watched";
+
+/// Answers a status call from the paths watchman reports (plus fsmonitor's
+/// notable files), or with `walk` when watchman cannot tell (a fresh
+/// instance) or the paths cannot answer the question. A failed query is
+/// an error: Mercurial's own status then runs, with fsmonitor's query and
+/// its warnings.
+fn watched<'a>(
+    request: crate::watchman::Request,
+    root: &std::path::Path,
+    walk: impl FnOnce() -> Result<StatusOutcome<'a>, StatusError>,
+    from_paths: impl FnOnce(&[Vec<u8>]) -> Result<StatusOutcome<'a>, StatusError>,
+) -> Result<(StatusOutcome<'a>, Option<Answer>), String> {
+    let changes = changes_since(root, &request.changes).map_err(|e| format!("watchman: {e}"))?;
+    let answer = |route: &str| Answer {
+        clock: changes.clock.clone(),
+        fresh: changes.is_fresh_instance,
+        route: route.to_owned(),
+    };
+    if changes.is_fresh_instance {
+        let out = walk().map_err(|e| e.to_string())?;
+        return Ok((out, Some(answer("walked: fresh instance"))));
+    }
+    let mut changed = changes.paths.clone();
+    changed.extend(request.notable);
+    match from_paths(&changed) {
+        Ok(out) => Ok((out, Some(answer(WATCHED)))),
+        Err(StatusError::NeedsWalk(why)) => {
+            let out = walk().map_err(|e| e.to_string())?;
+            Ok((out, Some(answer(&format!("walked: {why}")))))
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// Signature expected by `mercurial/dirstate.py::_rust_status`; only
 /// Mercurial 7.2 passes `empty_dirs_keep_files` (see [`crate::hg_contract`]).
 #[allow(clippy::too_many_arguments)]
@@ -72,6 +113,18 @@ pub fn status(
     empty_dirs_keep_files: Option<bool>,
 ) -> PyResult<PyTuple> {
     let started = std::time::Instant::now();
+    // Taken first, so that a request never outlives the call it was made
+    // for; only the "always" matcher can be answered from watchman's paths.
+    let request = match crate::watchman::take_request() {
+        Some(r)
+            if matcher
+                .call_method(py, "always", NoArgs, None)?
+                .is_true(py)? =>
+        {
+            Some(r)
+        }
+        _ => None,
+    };
     let contract = StatusContract::detect(py, empty_dirs_keep_files);
     let map_obj = DirstateMap::from_object(py, &dmap)?;
     let matcher_is_prefix = matcher
@@ -140,10 +193,22 @@ pub fn status(
     let ignore_ref: &(dyn Fn(&[u8]) -> bool + Sync) =
         if ignore.is_some() { &ignore_fn } else { &never };
 
-    let result = py
-        .allow_threads(|| core_status(map, matcher_ref, &root, ignore_ref, opts, patterns_changed));
+    let walk = || core_status(map, matcher_ref, &root, ignore_ref, opts, patterns_changed);
+    let result = py.allow_threads(|| match request {
+        None => walk().map(|out| (out, None)).map_err(|e| e.to_string()),
+        Some(request) => watched(request, &root, walk, |changed| {
+            status_of_paths(map, &root, ignore_ref, opts, changed)
+        }),
+    });
     let walked = started.elapsed();
-    let mut out = result.map_err(|e| fallback(py, e.to_string()))?;
+    let (mut out, answer) = result.map_err(|e| fallback(py, e))?;
+    let watched_paths = answer.as_ref().is_some_and(|a| a.route == WATCHED);
+    if let Some(answer) = answer {
+        if tracing() {
+            eprintln!("rustext-status: watchman: {}", answer.route);
+        }
+        crate::watchman::set_answer(answer);
+    }
     let has_warnings = ignore.as_ref().is_some_and(|r| !r.warnings.is_empty());
     let read_lazily_now = !ignore_read_eagerly && out.ignore_consulted;
     let has_unreadable = out
@@ -233,7 +298,9 @@ pub fn status(
     let counters = out.counters;
     drop(out);
     drop(borrowed);
-    if is_v2 && (!updates.is_empty() || patterns_changed == Some(true)) {
+    // Watchman's paths say nothing about directories: the v2 cache and the
+    // patterns hash it was recorded with stay as they are.
+    if is_v2 && !watched_paths && (!updates.is_empty() || patterns_changed == Some(true)) {
         let mut m = map_obj.inner_mut(py)?;
         apply_cache_updates(&mut m, updates);
         if let Some(r) = &ignore {
@@ -244,8 +311,13 @@ pub fn status(
     }
     if tracing() {
         eprintln!(
-            "rustext-status: native (dirs read {}, entries stat'ed {}, dirs from v2 cache {}; \
+            "rustext-status: native{} (dirs read {}, entries stat'ed {}, dirs from v2 cache {}; \
              {:.1} ms to the walk's end, {:.1} ms in all)",
+            if watched_paths {
+                ", paths from watchman"
+            } else {
+                ""
+            },
             counters.dirs_read,
             counters.entries_stated,
             counters.dirs_from_cache,

@@ -174,6 +174,12 @@ impl DirstateMap {
         self.entries.get(path).copied()
     }
 
+    /// The entry of `path` with the map's own copy of the path, for results
+    /// that borrow from the map rather than from the question.
+    pub fn get_key_value(&self, path: &[u8]) -> Option<(&[u8], &DirstateEntry)> {
+        self.entries.get_key_value(path)
+    }
+
     /// Whether `path` has an entry.
     pub fn contains_key(&self, path: &[u8]) -> bool {
         self.entries.get(path).is_some()

@@ -101,6 +101,13 @@ impl EntryTable {
         self.find(path).and_then(|i| self.records[i].entry.as_ref())
     }
 
+    /// The stored path (borrowed from the table, so results can outlive
+    /// the caller's key) and its entry.
+    pub(crate) fn get_key_value(&self, path: &[u8]) -> Option<(&[u8], &DirstateEntry)> {
+        let r = &self.records[self.find(path)?];
+        Some((self.path_of(r), r.entry.as_ref()?))
+    }
+
     pub(crate) fn get_mut(&mut self, path: &[u8]) -> Option<&mut DirstateEntry> {
         self.find(path)
             .and_then(move |i| self.records[i].entry.as_mut())

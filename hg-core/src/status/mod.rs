@@ -18,6 +18,7 @@ mod outcome;
 pub mod pathto;
 mod tree;
 mod walk;
+mod watched;
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -30,6 +31,7 @@ use crate::matchers::Matcher;
 pub use classify::{classify, Rules, Verdict};
 pub use outcome::{BadReason, Counters, StatusOutcome};
 pub use walk::CachePolicy;
+pub use watched::status_of_paths;
 
 /// The switches of `dirstate.status` that change what is computed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -76,6 +78,10 @@ pub enum StatusError {
     /// The repository root cannot be opened.
     #[error("cannot open the repository root: {0}")]
     Root(std::io::Error),
+    /// [`status_of_paths`] cannot answer this question from a list of
+    /// paths; the caller walks the working copy instead.
+    #[error("needs a full walk: {0}")]
+    NeedsWalk(&'static str),
 }
 
 /// The ignore predicate: `dirstate._ignore` (a path, no ancestor check).
@@ -96,9 +102,7 @@ pub fn status<'a>(
     opts: StatusOptions,
     patterns_changed: Option<bool>,
 ) -> Result<StatusOutcome<'a>, StatusError> {
-    let boundary = fs::fs_now(&root.join(".hg"))
-        .ok()
-        .map(|st| TruncatedTimestamp::from_seconds_and_nanos(st.mtime_s, st.mtime_ns as i64));
+    let boundary = fs_boundary(root);
     let root_fd = fs::open_dir_at(
         libc::AT_FDCWD,
         root.as_os_str().as_encoded_bytes(),
@@ -161,6 +165,15 @@ pub fn status<'a>(
     }
     out.dirty = is_v2 && (patterns_changed == Some(true) || !out.cache_updates.is_empty());
     Ok(out)
+}
+
+/// The file system's "now" when status starts (the mtime of a file just
+/// written in `.hg`): mtimes at or after it are ambiguous. `None` when it
+/// cannot be measured (read-only `.hg`).
+fn fs_boundary(root: &Path) -> Option<TruncatedTimestamp> {
+    fs::fs_now(&root.join(".hg"))
+        .ok()
+        .map(|st| TruncatedTimestamp::from_seconds_and_nanos(st.mtime_s, st.mtime_ns as i64))
 }
 
 /// Whether a current cached directory mtime lets the walk skip `readdir`.

@@ -1,5 +1,5 @@
 //! Talking to watchman as Mercurial's `fsmonitor` extension does, so that
-//! `hg status` can later be answered from the files watchman reports as
+//! `hg status` can be answered from the files watchman reports as
 //! changed since the clock in `.hg/fsmonitor.state`.
 //!
 //! One job per module:
@@ -12,6 +12,8 @@
 //!   watchman's `error` as a typed error; `watch` and `clock`;
 //! - [`query`]: fsmonitor's since-query, copied key for key, and its typed
 //!   answer;
+//! - [`changes`]: the question status asks (connect, one since-query
+//!   with fsmonitor's timeouts, the paths and the new clock);
 //! - [`state`]: `.hg/fsmonitor.state`, byte-compatible with fsmonitor's
 //!   `state.py`, written atomically like Mercurial's `atomictemp`.
 //!
@@ -69,6 +71,7 @@
 //! and the dirstate hold (`_watchmantofsencoding` only changes anything on
 //! Windows, where watchman's encoding differs from the file system's).
 
+pub mod changes;
 pub mod client;
 pub mod protocol;
 pub mod query;
@@ -78,6 +81,7 @@ use std::ffi::OsString;
 use std::io;
 use std::path::PathBuf;
 
+pub use changes::{changes_since, Changes, ChangesRequest};
 pub use client::{default_binary, resolve_sockname, Client};
 pub use protocol::{DecodeError, Value};
 pub use query::{FileChange, QueryResult, SinceQuery};

@@ -102,6 +102,30 @@ fn check_lookup(
     crate::lookup::check_lookup(py, root, p1, files, mtime_boundary)
 }
 
+fn watchman_status_request(
+    py: Python,
+    clock: PyBytes,
+    notefiles: PyList,
+    socket: Option<PyBytes>,
+    binary: PyBytes,
+    timeout: f64,
+    walk_on_invalidate: bool,
+) -> PyResult<PyObject> {
+    crate::watchman::request(
+        py,
+        clock,
+        notefiles,
+        socket,
+        binary,
+        timeout,
+        walk_on_invalidate,
+    )
+}
+
+fn watchman_status_answer(py: Python) -> PyResult<PyObject> {
+    crate::watchman::answer(py)
+}
+
 /// Builds `mercurial.rustext.dirstate` (`name` is its dotted name).
 pub fn init_module(py: Python, package: &str) -> PyResult<PyModule> {
     let name = format!("{package}.dirstate");
@@ -145,6 +169,26 @@ pub fn init_module(py: Python, package: &str) -> PyResult<PyModule> {
             py,
             check_lookup(root: PyBytes, p1: PyBytes, files: PyList, mtime_boundary: PyObject)
         ),
+    )?;
+    m.add(
+        py,
+        "watchman_status_request",
+        py_fn!(
+            py,
+            watchman_status_request(
+                clock: PyBytes,
+                notefiles: PyList,
+                socket: Option<PyBytes>,
+                binary: PyBytes,
+                timeout: f64,
+                walk_on_invalidate: bool
+            )
+        ),
+    )?;
+    m.add(
+        py,
+        "watchman_status_answer",
+        py_fn!(py, watchman_status_answer()),
     )?;
     Ok(m)
 }

@@ -1,0 +1,299 @@
+//! Status from the paths a file watcher names, instead of a walk.
+//!
+//! With watchman (Mercurial's `fsmonitor`), the files that may differ from
+//! what the dirstate says are: the paths watchman reports as changed since
+//! the clock of the last status, the "notable" files that status listed
+//! (fsmonitor's state file), every dirstate entry not known clean (added,
+//! removed, merged, or without a reliable mtime) and every copy. fsmonitor
+//! takes every other tracked file as clean and every other path as
+//! unchanged; [`status_of_paths`] makes the same assumption and decides the
+//! paths named exactly as the full walk (`walk.rs`) decides them, including
+//! its audit: a path below a symlink, a non-directory or (when unknown files
+//! are listed) a nested repository is missing, and an untracked file below
+//! an ignored directory is not listed, because the walk never enters one.
+//!
+//! Only the plain question is answered this way: every file (the "always"
+//! matcher), no clean or ignored files, no traversed or empty directories.
+//! fsmonitor walks the whole working copy for the others, and so does the
+//! caller ([`StatusError::NeedsWalk`]).
+
+use std::io;
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use crate::dirstate::entry::v2_flags;
+use crate::dirstate::{DirstateEntry, DirstateMap};
+
+use super::classify::{classify, Rules, Verdict};
+use super::fs::{self, Fd, OpenMode, Stat};
+use super::outcome::{Counters, StatusOutcome};
+use super::{fs_boundary, IgnoreFn, StatusError, StatusOptions};
+
+/// The dirstate flags that tell fsmonitor an entry's recorded mtime can be
+/// trusted (`DIRSTATE_V2_HAS_MTIME` without `..._MTIME_SECOND_AMBIGUOUS`).
+const MTIME_FLAGS: u16 = v2_flags::HAS_MTIME | v2_flags::MTIME_SECOND_AMBIGUOUS;
+
+/// Whether status must look at `entry` even if the watcher did not name
+/// it: fsmonitor's `nonnormalset` (`not e.maybe_clean`, or no reliable
+/// mtime), plus entries with fallback flags (whose verdict may depend on
+/// the file system's exec support, not on a change).
+fn needs_look(entry: &DirstateEntry) -> bool {
+    let flags = entry.v2_data().0;
+    !entry.maybe_clean()
+        || flags & MTIME_FLAGS != v2_flags::HAS_MTIME
+        || entry.fallback_exec().is_some()
+        || entry.fallback_symlink().is_some()
+}
+
+/// `.hg` of the repository itself, or something in it: never a status path.
+fn is_own_hg(path: &[u8]) -> bool {
+    path == b".hg" || path.starts_with(b".hg/")
+}
+
+/// A path inside another repository's `.hg` (fsmonitor gives up then:
+/// "nested-repo-detected").
+fn is_in_nested_hg(path: &[u8]) -> bool {
+    path.ends_with(b"/.hg") || path.windows(5).any(|w| w == b"/.hg/")
+}
+
+fn split_parent(path: &[u8]) -> (&[u8], &[u8]) {
+    match path.iter().rposition(|&b| b == b'/') {
+        Some(i) => (&path[..i], &path[i + 1..]),
+        None => (b"", path),
+    }
+}
+
+/// What the walk knows about a directory when it gets to a path in it.
+struct Place {
+    /// The directory, open (`O_PATH`), or `None` if the walk could not get
+    /// there: a component is missing, a symlink or not a directory, or
+    /// (unknown files listed) a nested repository. Everything below is
+    /// then missing.
+    fd: Option<Fd>,
+    /// The directory or one of its ancestors is ignored: the walk does not
+    /// list it (only meaningful when unknown files are listed).
+    ignored: bool,
+}
+
+/// Decides the status of `changed` plus the dirstate entries not known
+/// clean and the copies; every other tracked file is taken as clean.
+/// `ignore` is `dirstate._ignore`. Paths may repeat and come in any order;
+/// the outcome's lists are unsorted, as [`super::status`]'s are.
+pub fn status_of_paths<'a>(
+    dmap: &'a DirstateMap,
+    root: &Path,
+    ignore: IgnoreFn<'_>,
+    opts: StatusOptions,
+    changed: &[Vec<u8>],
+) -> Result<StatusOutcome<'a>, StatusError> {
+    if opts.list_clean || opts.list_ignored {
+        return Err(StatusError::NeedsWalk("clean or ignored files are listed"));
+    }
+    if opts.collect_traversed_dirs || opts.collect_empty_dirs {
+        return Err(StatusError::NeedsWalk("directories are collected"));
+    }
+    let mut paths: Vec<&[u8]> = Vec::with_capacity(changed.len());
+    for p in changed {
+        if is_in_nested_hg(p) {
+            return Err(StatusError::NeedsWalk("a path inside a nested repository"));
+        }
+        if !p.is_empty() && !is_own_hg(p) {
+            paths.push(p);
+        }
+    }
+    paths.extend(dmap.iter().filter(|(_, e)| needs_look(e)).map(|(p, _)| p));
+    paths.extend(dmap.copy_map_iter().map(|(dest, _)| dest));
+    paths.sort_unstable_by(|a, b| split_parent(a).cmp(&split_parent(b)));
+    paths.dedup();
+    let mut groups: Vec<(&[u8], Vec<&[u8]>)> = Vec::new();
+    for p in paths {
+        let (dir, _) = split_parent(p);
+        match groups.last_mut() {
+            Some((d, members)) if *d == dir => members.push(p),
+            _ => groups.push((dir, vec![p])),
+        }
+    }
+
+    let root_fd = fs::open_dir_at(
+        libc::AT_FDCWD,
+        root.as_os_str().as_encoded_bytes(),
+        OpenMode::Anchor,
+    )
+    .map_err(StatusError::Root)?;
+    let ctx = Context {
+        dmap,
+        root: &root_fd,
+        ignore,
+        opts,
+        rules: Rules {
+            check_exec: opts.check_exec,
+            boundary: fs_boundary(root),
+        },
+    };
+    let parts = groups
+        .par_iter()
+        .map(|(dir, members)| ctx.decide_dir(dir, members))
+        .collect::<Result<Vec<_>, StatusError>>()?;
+    let mut out = StatusOutcome::default();
+    let mut stated = 0;
+    for (part, n) in parts {
+        stated += n;
+        out.lookup.extend(part.lookup);
+        out.modified.extend(part.modified);
+        out.added.extend(part.added);
+        out.removed.extend(part.removed);
+        out.deleted.extend(part.deleted);
+        out.unknown.extend(part.unknown);
+    }
+    out.counters = Counters {
+        dirs_read: 0,
+        entries_stated: stated,
+        dirs_from_cache: 0,
+    };
+    Ok(out)
+}
+
+/// What every directory's decisions share.
+struct Context<'s, 'a> {
+    dmap: &'a DirstateMap,
+    root: &'s Fd,
+    ignore: IgnoreFn<'s>,
+    opts: StatusOptions,
+    rules: Rules,
+}
+
+impl<'a> Context<'_, 'a> {
+    /// Gets to `dir` from the root one component at a time, as the walk
+    /// would (see [`Place`]).
+    fn place(&self, dir: &[u8], stated: &mut usize) -> Result<Place, StatusError> {
+        let list_unknown = self.opts.list_unknown;
+        let mut ignored = false;
+        let mut fd: Option<Fd> = None;
+        if dir.is_empty() {
+            return Ok(Place {
+                fd: Some(
+                    fs::open_dir_at(self.root.raw(), b".", OpenMode::Anchor).map_err(|source| {
+                        StatusError::Io {
+                            path: Vec::new(),
+                            source,
+                        }
+                    })?,
+                ),
+                ignored,
+            });
+        }
+        let mut end = 0;
+        for component in dir.split(|&b| b == b'/') {
+            end += component.len();
+            let prefix = &dir[..end];
+            end += 1;
+            if list_unknown && !ignored && (self.ignore)(prefix) {
+                ignored = true;
+            }
+            let parent = fd.as_ref().unwrap_or(self.root).raw();
+            let opened = match fs::open_dir_at(parent, component, OpenMode::AnchorNoFollow) {
+                Ok(next) => next,
+                Err(e) if is_not_there(&e) => return Ok(Place { fd: None, ignored }),
+                Err(e) if e.raw_os_error() == Some(libc::EACCES) => {
+                    // The walk would report the directory unreadable.
+                    return Err(StatusError::NeedsWalk("a directory cannot be searched"));
+                }
+                Err(source) => {
+                    return Err(StatusError::Io {
+                        path: prefix.to_vec(),
+                        source,
+                    })
+                }
+            };
+            if list_unknown {
+                *stated += 1;
+                if fs::stat_at(opened.raw(), b".hg", true).is_ok_and(|s| s.kind() == fs::S_IFDIR) {
+                    return Ok(Place { fd: None, ignored });
+                }
+            }
+            fd = Some(opened);
+        }
+        Ok(Place { fd, ignored })
+    }
+
+    /// Decides the paths of one directory; also returns how many `lstat`s
+    /// it made.
+    fn decide_dir(
+        &self,
+        dir: &[u8],
+        members: &[&[u8]],
+    ) -> Result<(StatusOutcome<'a>, usize), StatusError> {
+        let mut stated = 0;
+        let place = self.place(dir, &mut stated)?;
+        let mut out = StatusOutcome::default();
+        for &path in members {
+            let (_, name) = split_parent(path);
+            let mut lstat = |fd: &Fd| -> Result<Option<Stat>, StatusError> {
+                stated += 1;
+                match fs::stat_at(fd.raw(), name, false) {
+                    Ok(st) => Ok(Some(st)),
+                    Err(e) if is_not_there(&e) => Ok(None),
+                    Err(source) => Err(StatusError::Io {
+                        path: path.to_vec(),
+                        source,
+                    }),
+                }
+            };
+            match self.dmap.get_key_value(path) {
+                Some((key, entry)) => {
+                    let st = match &place.fd {
+                        Some(fd) => lstat(fd)?,
+                        None => None,
+                    };
+                    let st = self.as_walk_sees_it(st, place.ignored);
+                    let has_copy = self.dmap.copy_map_contains_key(key);
+                    match classify(entry, st.as_ref(), has_copy, &self.rules) {
+                        Verdict::Lookup => out.lookup.push(key),
+                        Verdict::Modified => out.modified.push(key),
+                        Verdict::Added => out.added.push(key),
+                        Verdict::Removed => out.removed.push(key),
+                        Verdict::Deleted => out.deleted.push(key),
+                        Verdict::Clean | Verdict::Nothing => {}
+                    }
+                }
+                None => {
+                    let Some(fd) = place.fd.as_ref().filter(|_| self.opts.list_unknown) else {
+                        continue;
+                    };
+                    if place.ignored {
+                        continue;
+                    }
+                    if lstat(fd)?.is_some_and(|st| st.is_file_or_link()) && !(self.ignore)(path) {
+                        out.unknown.push(path.to_vec());
+                    }
+                }
+            }
+        }
+        Ok((out, stated))
+    }
+
+    /// The stat the walk would have for a tracked file: from a directory
+    /// listing when unknown files are listed and its directory is not
+    /// ignored (files and symlinks only, no nanoseconds: Mercurial's C
+    /// `listdir`); from its step 3 otherwise (`os.lstat` of any type with
+    /// nanoseconds when unknown files are listed, else `statfiles`: files
+    /// and symlinks only, no nanoseconds).
+    fn as_walk_sees_it(&self, st: Option<Stat>, dir_ignored: bool) -> Option<Stat> {
+        if self.opts.list_unknown && dir_ignored {
+            return st;
+        }
+        st.filter(Stat::is_file_or_link)
+            .map(|st| Stat { mtime_ns: 0, ..st })
+    }
+}
+
+/// The errors that mean "nothing there" to the walk: the file or one of
+/// its directories is gone, or a component is not a directory (or a
+/// symlink where a directory was, with `O_NOFOLLOW`).
+fn is_not_there(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::ENOENT) | Some(libc::ENOTDIR) | Some(libc::ELOOP)
+    )
+}
