@@ -204,9 +204,7 @@ pub fn status(
     let (mut out, answer) = result.map_err(|e| fallback(py, e))?;
     let watched_paths = answer.as_ref().is_some_and(|a| a.route == WATCHED);
     if let Some(answer) = answer {
-        if tracing() {
-            eprintln!("rustext-status: watchman: {}", answer.route);
-        }
+        // Traced by the extension, which takes it.
         crate::watchman::set_answer(answer);
     }
     let has_warnings = ignore.as_ref().is_some_and(|r| !r.warnings.is_empty());

@@ -6,14 +6,14 @@
 //! goes to the end. Copies are few, so a hash map plus an insertion counter
 //! (sorted on iteration) is enough.
 
-use super::fxhash::FxHashMap;
+use super::pathhash::PathHashMap;
 
 /// Insertion number and copy source of a destination.
 type Slot = (u64, Box<[u8]>);
 
 #[derive(Clone, Debug, Default)]
 pub(crate) struct CopyMap {
-    map: FxHashMap<Box<[u8]>, Slot>,
+    map: PathHashMap<Box<[u8]>, Slot>,
     next: u64,
 }
 

@@ -1,7 +1,7 @@
 //! Counting multiset of the directories that contain dirstate files.
 
 use super::error::DirstateError;
-use super::fxhash::FxHashMap;
+use super::pathhash::PathHashMap;
 
 /// How many files live under each directory (at any depth). Backs
 /// `pathutil.dirs`, `hastrackeddir` and `hasdir`: a directory is "in" the
@@ -9,7 +9,7 @@ use super::fxhash::FxHashMap;
 /// the root "" counts as the ancestor of every path.
 #[derive(Debug, Default, Clone)]
 pub struct DirsMultiset {
-    counts: FxHashMap<Box<[u8]>, u32>,
+    counts: PathHashMap<Box<[u8]>, u32>,
 }
 
 /// Rejects paths that C's `dirs` rejects: an empty component in the middle.

@@ -7,8 +7,8 @@ use super::copymap::CopyMap;
 use super::dirs::{ancestors, DirsIter, DirsMultiset};
 use super::entry::DirstateEntry;
 use super::error::DirstateError;
-use super::fxhash::FxHashMap;
 use super::on_disk::OnDiskBytes;
+use super::pathhash::PathHashMap;
 use super::table::{EntryTable, TableIter};
 use super::timestamp::TruncatedTimestamp;
 use super::v1;
@@ -54,8 +54,8 @@ pub(crate) struct V2Origin {
     pub(crate) data_size: usize,
     pub(crate) unreachable_bytes: u32,
     pub(crate) uuid: Vec<u8>,
-    pub(crate) old_blocks: FxHashMap<Box<[u8]>, OldBlock>,
-    pub(crate) dirty: FxHashMap<Box<[u8]>, ()>,
+    pub(crate) old_blocks: PathHashMap<Box<[u8]>, OldBlock>,
+    pub(crate) dirty: PathHashMap<Box<[u8]>, ()>,
     /// Everything changed (after `clear`): no block is reusable.
     pub(crate) all_dirty: bool,
 }
@@ -93,7 +93,7 @@ pub struct DirstateMap {
     pub(crate) copies: CopyMap,
     tracked_dirs: Option<DirsMultiset>,
     all_dirs: Option<DirsMultiset>,
-    pub(crate) dir_cache: FxHashMap<Box<[u8]>, CachedDirectory>,
+    pub(crate) dir_cache: PathHashMap<Box<[u8]>, CachedDirectory>,
     pub(crate) ignore_patterns_hash: [u8; 20],
     pub(crate) origin: Option<V2Origin>,
     /// Read from dirstate-v1: its `debug_iter(all)` has no directory nodes,
@@ -133,9 +133,8 @@ impl DirstateMap {
         if data.is_empty() {
             return Ok((map, ([0; 20], [0; 20])));
         }
-        // Mercurial estimates ~71 bytes per record (dirstatemap.py); aim
-        // low so that real repositories rarely need to grow the index.
-        map.entries = EntryTable::with_capacity(data.len() / 40, data.len());
+        let (records, name_bytes) = v1::count_records(data);
+        map.entries = EntryTable::with_capacity(records, name_bytes);
         let copies = &mut map.copies;
         let entries = &mut map.entries;
         let parents = v1::parse(data, |r| {
@@ -553,7 +552,7 @@ impl DirstateMap {
             })
             .collect();
         if all && !self.from_v1 {
-            let mut dirs: FxHashMap<&[u8], ()> = FxHashMap::default();
+            let mut dirs: PathHashMap<&[u8], ()> = PathHashMap::default();
             for (p, _) in self.iter() {
                 for d in ancestors(p) {
                     if dirs.insert(d, ()).is_some() {

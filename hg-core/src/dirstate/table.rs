@@ -11,7 +11,7 @@
 
 use super::entry::DirstateEntry;
 use super::error::DirstateError;
-use super::fxhash::hash_bytes;
+use super::pathhash::hash_bytes;
 
 const EMPTY: u32 = 0;
 const TOMBSTONE: u32 = u32::MAX;

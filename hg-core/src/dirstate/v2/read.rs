@@ -4,8 +4,8 @@
 
 use super::{TreeMetadata, NODE_SIZE};
 use crate::dirstate::entry::v2_flags::*;
-use crate::dirstate::fxhash::FxHashMap;
 use crate::dirstate::map::{CachedDirectory, OldBlock, V2Origin};
+use crate::dirstate::pathhash::PathHashMap;
 use crate::dirstate::table::EntryTable;
 use crate::dirstate::timestamp::TruncatedTimestamp;
 use crate::dirstate::{DirstateEntry, DirstateError, DirstateMap, OnDiskBytes};
@@ -148,7 +148,7 @@ pub(crate) fn read(
     let mut map = DirstateMap::new_empty();
     let expected = (meta.nodes_with_entry as usize).min(data.len() / NODE_SIZE);
     map.entries = EntryTable::with_capacity(expected, expected * 32);
-    let mut old_blocks: FxHashMap<Box<[u8]>, OldBlock> = FxHashMap::default();
+    let mut old_blocks: PathHashMap<Box<[u8]>, OldBlock> = PathHashMap::default();
     walk(data, &meta, |node, _depth| {
         let path = &data[slice(data, node.path_start, node.path_len as usize, "path")?];
         if node.children_count > 0 {
@@ -206,7 +206,7 @@ pub(crate) fn read(
         unreachable_bytes: meta.unreachable_bytes,
         uuid: uuid.to_vec(),
         old_blocks,
-        dirty: FxHashMap::default(),
+        dirty: PathHashMap::default(),
         all_dirty: false,
     });
     Ok(map)

@@ -19,8 +19,8 @@ use std::cmp::Ordering;
 use super::{TreeMetadata, ACCEPTABLE_UNREACHABLE_BYTES_RATIO, NODE_SIZE};
 use crate::dirstate::dirs::ancestors;
 use crate::dirstate::entry::v2_flags::*;
-use crate::dirstate::fxhash::FxHashMap;
 use crate::dirstate::map::{OldBlock, V2Origin};
+use crate::dirstate::pathhash::PathHashMap;
 use crate::dirstate::{DirstateEntry, DirstateError, DirstateMap};
 
 /// `dirstatemap.WRITE_MODE_AUTO`.
@@ -242,7 +242,7 @@ pub(crate) fn write(
     let reuse = if append { origin } else { None };
 
     // Every node path: entries, their ancestor directories, cached directories.
-    let mut dirs: FxHashMap<&[u8], ()> = FxHashMap::default();
+    let mut dirs: PathHashMap<&[u8], ()> = PathHashMap::default();
     for (p, _) in map.iter() {
         for d in ancestors(p) {
             if dirs.insert(d, ()).is_some() {
