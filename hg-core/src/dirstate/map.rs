@@ -141,9 +141,9 @@ impl DirstateMap {
             if let Some(c) = r.copy_source {
                 copies.insert(r.path, c);
             }
-            entries.insert(r.path, r.entry)?;
-            Ok(())
+            entries.append_unindexed(r.path, r.entry)
         })?;
+        map.entries.index_appended();
         Ok((map, parents))
     }
 

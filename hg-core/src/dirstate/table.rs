@@ -59,6 +59,97 @@ impl EntryTable {
         self.live
     }
 
+    /// Appends a record without indexing it: parsers append every record
+    /// of a file this way and call [`Self::index_appended`] once at the end.
+    /// Inserting one by one writes the index in hash order, a cache miss per
+    /// record on a large table; indexing all records at once can visit the
+    /// slots in order instead.
+    pub(crate) fn append_unindexed(
+        &mut self,
+        path: &[u8],
+        entry: DirstateEntry,
+    ) -> Result<(), DirstateError> {
+        let start = u32::try_from(self.arena.len())
+            .ok()
+            .filter(|s| s.checked_add(path.len() as u32).is_some());
+        let (Some(start), Ok(len), Ok(_)) = (
+            start,
+            u32::try_from(path.len()),
+            u32::try_from(self.records.len() + 1),
+        ) else {
+            return Err(DirstateError::TooLarge("more than 4 GiB of paths".into()));
+        };
+        self.arena.extend_from_slice(path);
+        self.records.push(Record {
+            start,
+            len,
+            hash: hash_bytes(path) as u32,
+            entry: Some(entry),
+        });
+        Ok(())
+    }
+
+    /// Indexes the records appended by [`Self::append_unindexed`] (on a
+    /// table that had none before), with `dict` semantics for a path given
+    /// twice: the first record keeps its position and takes the later
+    /// entry, the later record becomes a tombstone.
+    pub(crate) fn index_appended(&mut self) {
+        let n = self.records.len();
+        if slots_for(n) > self.index.len() {
+            self.index = vec![EMPTY; slots_for(n)];
+        }
+        let mask = self.index.len() - 1;
+        // Records in the order of their home slots (a counting sort on the
+        // slot's high bits, stable, so a repeated path's first record comes
+        // first): the probes then walk the index from start to end.
+        let bits = self.index.len().trailing_zeros();
+        let bucket_bits = bits.min(16);
+        let shift = bits - bucket_bits;
+        let mut starts = vec![0u32; (1usize << bucket_bits) + 1];
+        for r in &self.records {
+            starts[((r.hash as usize & mask) >> shift) + 1] += 1;
+        }
+        for b in 1..starts.len() {
+            starts[b] += starts[b - 1];
+        }
+        // (hash, record): the loop below then reads no record but the ones
+        // whose hash matches.
+        let mut order = vec![(0u32, 0u32); n];
+        for (i, r) in self.records.iter().enumerate() {
+            let b = (r.hash as usize & mask) >> shift;
+            order[starts[b] as usize] = (r.hash, i as u32);
+            starts[b] += 1;
+        }
+        // The hash of each slot's record, beside the index, so that probing
+        // past other records does not read them.
+        let mut slot_hash = vec![0u32; self.index.len()];
+        let mut live = 0;
+        for (h, i) in order {
+            let i = i as usize;
+            let mut pos = h as usize & mask;
+            loop {
+                let slot = self.index[pos];
+                if slot == EMPTY {
+                    self.index[pos] = i as u32 + 1;
+                    slot_hash[pos] = h;
+                    live += 1;
+                    break;
+                }
+                let j = slot as usize - 1;
+                if slot_hash[pos] == h
+                    && self.path_of(&self.records[j]) == self.path_of(&self.records[i])
+                {
+                    let later = self.records[i].entry.take();
+                    self.records[j].entry = later;
+                    break;
+                }
+                pos = (pos + 1) & mask;
+            }
+        }
+        self.live = live;
+        self.used_slots = live;
+    }
+
     fn path_of(&self, r: &Record) -> &[u8] {
         &self.arena[r.start as usize..(r.start + r.len) as usize]
     }
@@ -264,6 +355,38 @@ mod tests {
 
     fn e(n: u32) -> DirstateEntry {
         DirstateEntry::new(true, true, false, Some((0o644, n)), None, None, None)
+    }
+
+    #[test]
+    fn bulk_loading_is_one_by_one_insertion() {
+        // Paths given in a parser's order, with repeats: the index built at
+        // the end must give what inserting them one by one gives.
+        let paths: Vec<String> = (0..20_000u32)
+            .map(|i| (i * 104_729) % 15_000)
+            .map(|k| format!("dir{}/file{k}", k % 97))
+            .collect();
+        let mut one_by_one = EntryTable::default();
+        let mut bulk = EntryTable::with_capacity(paths.len(), 0);
+        for (i, p) in paths.iter().enumerate() {
+            one_by_one.insert(p.as_bytes(), e(i as u32)).unwrap();
+            bulk.append_unindexed(p.as_bytes(), e(i as u32)).unwrap();
+        }
+        bulk.index_appended();
+        assert_eq!(bulk.len(), one_by_one.len());
+        assert!(one_by_one.len() < paths.len(), "the input has repeats");
+        let a: Vec<_> = one_by_one.iter().collect();
+        let b: Vec<_> = bulk.iter().collect();
+        assert_eq!(a, b);
+        for p in &paths {
+            assert_eq!(bulk.get(p.as_bytes()), one_by_one.get(p.as_bytes()));
+        }
+        // Still a normal table afterwards.
+        bulk.insert(b"new", e(1)).unwrap();
+        assert_eq!(
+            bulk.remove(paths[0].as_bytes()),
+            one_by_one.remove(paths[0].as_bytes())
+        );
+        assert_eq!(bulk.get(b"new"), Some(&e(1)));
     }
 
     #[test]

@@ -59,7 +59,7 @@ pub fn parse<'a>(
         }
         let entry = DirstateEntry::from_v1_data(state, mode, size, mtime)?;
         let name = &data[pos..pos + flen];
-        let (path, copy_source) = match name.iter().position(|&b| b == 0) {
+        let (path, copy_source) = match memchr::memchr(0, name) {
             Some(nul) => (&name[..nul], Some(&name[nul + 1..])),
             None => (name, None),
         };

@@ -171,7 +171,7 @@ pub(crate) fn read(
                     &data[slice(data, node.copy_start, node.copy_len as usize, "copy source")?];
                 map.copies.insert(path, copy);
             }
-            map.entries.insert(path, entry)?;
+            map.entries.append_unindexed(path, entry)?;
         } else if node.flags & DIRECTORY != 0 && node.flags & HAS_MTIME != 0 {
             let mtime = TruncatedTimestamp::from_raw(
                 node.mtime_s,
@@ -189,6 +189,7 @@ pub(crate) fn read(
         }
         Ok(())
     })?;
+    map.entries.index_appended();
     map.ignore_patterns_hash = meta.ignore_patterns_hash;
     old_blocks.insert(
         Box::from(&b""[..]),
