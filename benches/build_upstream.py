@@ -3,8 +3,9 @@
     python3 benches/build_upstream.py --hg-version 7.2.4     # upstream-rust and rhg
     python3 benches/build_upstream.py --hg-version 6.9.5
     python3 benches/build_upstream.py --hg-version 6.9.5 --only rhg --force
+    python3 benches/build_upstream.py --hg-version 7.2.4 --only chg
 
-Two implementations, both built from Mercurial's own sdist
+Three programs, all built from Mercurial's own sdist
 (`/work/sdists/mercurial-<version>.tar.gz` by default, `--sdist` to override),
 extracted under `bench-data/upstream/<version>/src/` (never committed):
 
@@ -16,6 +17,13 @@ extracted under `bench-data/upstream/<version>/src/` (never committed):
   `hg help rust` documents.
 - rhg: `cargo build --release` in the sdist's `rust/rhg`, copied to
   `bench-data/upstream/<version>/bin/rhg`.
+- chg: upstream's C client of the command server (`contrib/chg`), built
+  with its Makefile from a copy of its sources in
+  `bench-data/chg/<version>/src/` and copied to `bench-data/chg/<version>/chg`
+  (`benches/run.py` builds it on demand: a few seconds). The sources come from
+  the extracted sdist `$HG_SDISTS/mercurial-<version>/contrib/chg` when there
+  is one, else from the tarball; it is rebuilt when they change
+  (`bench-data/chg/<version>/build.json`).
 
 Builds are niced, use 2 jobs and `RUSTFLAGS=--cap-lints=warn` (old crates on a
 new compiler). Each step's commands, duration and log go to `build.json` and
@@ -39,7 +47,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 UPSTREAM = os.path.join(ROOT, "bench-data", "upstream")
 SDISTS = os.environ.get("HG_SDISTS", "/work/sdists")
-COMPONENTS = ("upstream-rust", "rhg")
+COMPONENTS = ("upstream-rust", "rhg", "chg")
+CHG = os.path.join(ROOT, "bench-data", "chg")
+CHG_SOURCES = ("Makefile", "chg.c", "hgclient.c", "hgclient.h", "procutil.c", "procutil.h", "util.c", "util.h")
 JOBS = "2"
 
 
@@ -209,6 +219,63 @@ def build_rhg(version, src, log, steps):
         os.path.relpath(dest, ROOT), out.returncode, out.stdout.decode(errors="replace").strip()[:120])
 
 
+def chg_path(version):
+    return os.path.join(CHG, version, "chg")
+
+
+def build_chg(version, sdist=None, force=False, log=print):
+    """Builds upstream's chg for `version` if needed; returns its path.
+    Raises BuildError when neither an extracted sdist nor the tarball has it,
+    or when make fails."""
+    sources = {}
+    tree = os.path.join(SDISTS, "mercurial-%s" % version, "contrib", "chg")
+    tarball = sdist or os.path.join(SDISTS, "mercurial-%s.tar.gz" % version)
+    if os.path.isdir(tree) and not sdist:
+        origin = tree
+        for name in CHG_SOURCES:
+            with open(os.path.join(tree, name), "rb") as fp:
+                sources[name] = fp.read()
+    elif os.path.exists(tarball):
+        origin = tarball
+        with tarfile.open(tarball) as tar:
+            for name in CHG_SOURCES:
+                member = tar.extractfile("mercurial-%s/contrib/chg/%s" % (version, name))
+                if member is None:
+                    raise BuildError("%s has no contrib/chg/%s" % (tarball, name))
+                sources[name] = member.read()
+    else:
+        raise BuildError("no chg sources for Mercurial %s: neither %s nor %s" % (version, tree, tarball))
+    digest = hashlib.sha256(b"".join(n.encode() + b"\0" + sources[n] for n in CHG_SOURCES)).hexdigest()
+    dest = chg_path(version)
+    record_path = os.path.join(CHG, version, "build.json")
+    if not force and os.access(dest, os.X_OK) and os.path.exists(record_path):
+        with open(record_path) as fp:
+            if json.load(fp).get("sources_sha256") == digest:
+                return dest
+    src = os.path.join(CHG, version, "src")
+    shutil.rmtree(src, ignore_errors=True)
+    os.makedirs(src)
+    for name, data in sources.items():
+        with open(os.path.join(src, name), "wb") as fp:
+            fp.write(data)
+    argv = ["nice", "-n", "10", "make", "-C", src]
+    log("chg %s: building from %s: %s" % (version, origin, " ".join(argv)))
+    t0 = time.time()
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    output = proc.stdout.decode(errors="replace")
+    if proc.returncode != 0:
+        raise BuildError("make -C %s failed (exit %d):\n%s" % (src, proc.returncode, output[-3000:]))
+    shutil.copy2(os.path.join(src, "chg"), dest + ".tmp")
+    os.replace(dest + ".tmp", dest)
+    record = {"origin": origin, "sources_sha256": digest, "argv": argv, "seconds": round(time.time() - t0, 1),
+              "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+              "output": output[-3000:]}
+    with open(record_path + ".tmp", "w") as fp:
+        json.dump(record, fp, indent=1)
+    os.replace(record_path + ".tmp", record_path)
+    return dest
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--hg-version", default="7.2.4", help="Mercurial version (default 7.2.4)")
@@ -223,11 +290,20 @@ def main():
     sdist = args.sdist or os.path.join(SDISTS, "mercurial-%s.tar.gz" % version)
     if not os.path.exists(sdist):
         ap.error("no sdist at %s (--sdist)" % sdist)
+    bad = 0
+    if "chg" in wanted:
+        wanted.remove("chg")
+        try:
+            print("chg %s: %s" % (version, build_chg(version, args.sdist, args.force)), flush=True)
+        except BuildError as e:
+            print("chg %s: FAILED: %s" % (version, e), file=sys.stderr)
+            bad += 1
+    if not wanted:
+        return 1 if bad else 0
     os.makedirs(os.path.join(version_dir(version), "logs"), exist_ok=True)
     record = load_record(version)
     digest = sha256(sdist)
     have = available(version)
-    bad = 0
     for comp in wanted:
         prev = record.get(comp, {})
         if not args.force and comp in have and prev.get("sdist_sha256") == digest:

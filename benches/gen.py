@@ -353,3 +353,93 @@ def ensure_empty(fmt):
         settle(path)
         save_dirstate(path)
     return path
+
+
+# The watchman benchmark (`benches/run.py --commands watchman`, issue #13):
+# `hg status` with Mercurial's fsmonitor extension on copies of the clean
+# tree with this many files changed.
+WATCHMAN_CHANGES = (0, 50, 5000)
+
+
+def link_copy(src, dst):
+    """A copy of a repository that costs almost no disk: the working files and
+    `.hg/store` are hard links to `src`'s, everything else in `.hg` (dirstate,
+    caches, the saved pristine dirstate) is copied. Safe for what the
+    benchmarks do: status reads the working files, Mercurial breaks a hard
+    link before it writes a file (its vfs checks the link count, dirstate and
+    fsmonitor state are written to a new file and renamed), and the changes
+    below replace a file instead of writing into it. Linking changes the
+    source files' ctime (link count), which no dirstate records."""
+    shutil.rmtree(dst, ignore_errors=True)
+    subprocess.run(["cp", "-al", src, dst], check=True)
+    hgdir = os.path.join(dst, ".hg")
+    for name in os.listdir(hgdir):
+        if name == "store":
+            continue
+        path = os.path.join(hgdir, name)
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        else:
+            os.unlink(path)
+        subprocess.run(["cp", "-a", os.path.join(src, ".hg", name), path], check=True)
+
+
+def watchman_dir(n_files, seed):
+    return os.path.join(DATA, "watchman-n%d-s%d-g%d" % (n_files, seed, GEN_VERSION))
+
+
+def ensure_watchman(n_files, seed, fmts, counts, log=print):
+    """Returns {(fmt, count): path}: for each dirstate format and change
+    count, a copy of the clean tree (`link_copy`) where `count` tracked files
+    got a new content (a line appended: a new size, so the dirstate decides
+    them without reading) as new files (the hard link to the clean tree
+    broken). The files changed are the first `count` of one seeded shuffle,
+    so the 50 changed files are among the 5,000. The saved pristine dirstate
+    is the clean tree's; no `.hg/fsmonitor.state` is left in the copy."""
+    clean = ensure_repos(n_files, seed, log)
+    base = watchman_dir(n_files, seed)
+    os.makedirs(base, exist_ok=True)
+    with open(os.path.join(repo_set_dir(n_files, seed), "tracked.lst")) as fp:
+        tracked = sorted(fp.read().split("\0"))
+    order = [t for t in tracked if t != ".hgignore"]
+    random.Random(seed + 4).shuffle(order)
+    paths = {}
+    for fmt in fmts:
+        for count in counts:
+            repo = os.path.join(base, "%s-c%d" % (fmt, count))
+            paths[(fmt, count)] = repo
+            done = repo + ".complete"
+            if os.path.exists(done):
+                continue
+            if count > len(order):
+                raise ValueError("%d changes asked of a %d-file tree" % (count, len(order)))
+            t0 = time.time()
+            restore_dirstate(clean[fmt])
+            link_copy(clean[fmt], repo)
+            for rel in order[:count]:
+                full = os.path.join(repo, rel)
+                with open(full, "rb") as fp:
+                    data = fp.read()
+                os.unlink(full)  # never write through the hard link
+                with open(full, "wb") as fp:
+                    fp.write(data + b"a change for the watchman benchmark\n")
+            state = os.path.join(repo, ".hg", "fsmonitor.state")
+            if os.path.exists(state):
+                os.unlink(state)
+            save_dirstate(repo)
+            with open(done, "w") as fp:
+                fp.write("made in %.1fs; changed: %s\n" % (time.time() - t0, " ".join(order[:count])))
+            log("  watchman copy %s (%d changes) made in %.0fs" % (repo, count, time.time() - t0))
+    return paths
+
+
+def ensure_watchman_empty(fmt):
+    """A private copy of the empty repository for the fsmonitor variants'
+    fixed cost: watched by the benchmark's watchman and given an
+    `.hg/fsmonitor.state`, which the shared empty repository should not get."""
+    src = ensure_empty(fmt)
+    path = os.path.join(DATA, "watchman-empty-%s-g%d" % (fmt, GEN_VERSION))
+    if not os.path.isdir(os.path.join(path, ".hg", "bench-pristine")):
+        restore_dirstate(src)
+        copy_repo(src, path)
+    return path
