@@ -142,6 +142,18 @@ fn scenario() -> Repo {
     r.clean("nested/t", b"t\n");
     r.write("nested/u", b"u\n");
     fs::create_dir(r.root.join("nested/.hg")).unwrap();
+    // Deeper neighbours sharing ancestors, with a symlink, a nested
+    // repository and a missing directory among them.
+    r.clean("deep/a/b/c/f", b"f\n");
+    r.write("deep/a/b/x/g", b"g\n");
+    r.clean("deep/a/b/y/m", b"m\n");
+    r.track("deep/a/gone/z/k", 2);
+    r.track("deep/a/link2/h", 2);
+    symlink("b", r.root.join("deep/a/link2")).unwrap();
+    r.clean("deep/a/nest/i/j", b"j\n");
+    fs::create_dir(r.root.join("deep/a/nest/.hg")).unwrap();
+    r.write("deep/a/nest/i/u", b"u\n");
+    r.write("deep/a/z-after", b"z\n");
     // Added, removed, a copy, a file with no reliable mtime.
     r.write("added", b"a\n");
     r.map
@@ -208,6 +220,13 @@ fn changed_paths_only_give_the_walks_answer() {
         "nested/u",
         "added",
         "nested/t",
+        "deep/a/b/x/g",
+        "deep/a/gone/z/k",
+        "deep/a/link2",
+        "deep/a/link2/h",
+        "deep/a/nest/i/j",
+        "deep/a/nest/i/u",
+        "deep/a/z-after",
     ]
     .iter()
     .map(|p| p.as_bytes().to_vec())

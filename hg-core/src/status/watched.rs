@@ -64,8 +64,10 @@ fn split_parent(path: &[u8]) -> (&[u8], &[u8]) {
     }
 }
 
-/// What the walk knows about a directory when it gets to a path in it.
-struct Place {
+/// One directory on the way from the root to the directory decided.
+struct Step {
+    /// Where its name ends in the directory path.
+    end: usize,
     /// The directory, open (`O_PATH`), or `None` if the walk could not get
     /// there: a component is missing, a symlink or not a directory, or
     /// (unknown files listed) a nested repository. Everything below is
@@ -75,6 +77,23 @@ struct Place {
     /// list it (only meaningful when unknown files are listed).
     ignored: bool,
 }
+
+/// The chain of directories from the root to the last directory decided,
+/// kept from one directory to the next: directories come sorted, so
+/// neighbours share most of their ancestors, and each ancestor is opened
+/// and audited once per run of neighbours instead of once per directory.
+#[derive(Default)]
+struct Trail {
+    steps: Vec<Step>,
+    path: Vec<u8>,
+}
+
+/// Where a directory's files are looked up: its descriptor (`None`: all
+/// missing) and whether it is ignored.
+type Place = (Option<std::os::unix::io::RawFd>, bool);
+
+/// Directories decided in a row by one task (sharing a [`Trail`]).
+const GROUPS_PER_TASK: usize = 256;
 
 /// Decides the status of `changed` plus the dirstate entries not known
 /// clean and the copies; every other tracked file is taken as clean.
@@ -132,8 +151,16 @@ pub fn status_of_paths<'a>(
         },
     };
     let parts = groups
-        .par_iter()
-        .map(|(dir, members)| ctx.decide_dir(dir, members))
+        .par_chunks(GROUPS_PER_TASK)
+        .map(|chunk| {
+            let mut trail = Trail::default();
+            let mut all = (StatusOutcome::default(), 0);
+            for (dir, members) in chunk {
+                let place = ctx.place(&mut trail, dir, &mut all.1)?;
+                ctx.decide_dir(place, members, &mut all)?;
+            }
+            Ok(all)
+        })
         .collect::<Result<Vec<_>, StatusError>>()?;
     let mut out = StatusOutcome::default();
     let mut stated = 0;
@@ -165,36 +192,51 @@ struct Context<'s, 'a> {
 
 impl<'a> Context<'_, 'a> {
     /// Gets to `dir` from the root one component at a time, as the walk
-    /// would (see [`Place`]).
-    fn place(&self, dir: &[u8], stated: &mut usize) -> Result<Place, StatusError> {
+    /// would (see [`Step`]), reusing what `trail` holds of the way.
+    fn place(
+        &self,
+        trail: &mut Trail,
+        dir: &[u8],
+        stated: &mut usize,
+    ) -> Result<Place, StatusError> {
         let list_unknown = self.opts.list_unknown;
-        let mut ignored = false;
-        let mut fd: Option<Fd> = None;
-        if dir.is_empty() {
-            return Ok(Place {
-                fd: Some(
-                    fs::open_dir_at(self.root.raw(), b".", OpenMode::Anchor).map_err(|source| {
-                        StatusError::Io {
-                            path: Vec::new(),
-                            source,
-                        }
-                    })?,
-                ),
-                ignored,
-            });
-        }
-        let mut end = 0;
-        for component in dir.split(|&b| b == b'/') {
-            end += component.len();
-            let prefix = &dir[..end];
-            end += 1;
-            if list_unknown && !ignored && (self.ignore)(prefix) {
-                ignored = true;
-            }
-            let parent = fd.as_ref().unwrap_or(self.root).raw();
-            let opened = match fs::open_dir_at(parent, component, OpenMode::AnchorNoFollow) {
-                Ok(next) => next,
-                Err(e) if is_not_there(&e) => return Ok(Place { fd: None, ignored }),
+        let shared = trail
+            .steps
+            .iter()
+            .take_while(|st| {
+                dir.len() >= st.end
+                    && dir[..st.end] == trail.path[..st.end]
+                    && (dir.len() == st.end || dir[st.end] == b'/')
+            })
+            .count();
+        trail.steps.truncate(shared);
+        trail.path.clear();
+        trail.path.extend_from_slice(dir);
+        let mut start = trail.steps.last().map_or(0, |st| st.end + 1);
+        while start < dir.len() {
+            let (fd, ignored) = match trail.steps.last() {
+                Some(st) => (st.fd.as_ref(), st.ignored),
+                None => (Some(self.root), false),
+            };
+            let Some(parent) = fd.map(Fd::raw) else {
+                break; // missing: so is everything below
+            };
+            let end = dir[start..]
+                .iter()
+                .position(|&b| b == b'/')
+                .map_or(dir.len(), |i| start + i);
+            let (prefix, component) = (&dir[..end], &dir[start..end]);
+            let ignored = ignored || (list_unknown && (self.ignore)(prefix));
+            let fd = match fs::open_dir_at(parent, component, OpenMode::AnchorNoFollow) {
+                Ok(opened) => {
+                    let nested = list_unknown && {
+                        *stated += 1;
+                        fs::stat_at(opened.raw(), b".hg", true)
+                            .is_ok_and(|s| s.kind() == fs::S_IFDIR)
+                    };
+                    (!nested).then_some(opened)
+                }
+                Err(e) if is_not_there(&e) => None,
                 Err(e) if e.raw_os_error() == Some(libc::EACCES) => {
                     // The walk would report the directory unreadable.
                     return Err(StatusError::NeedsWalk("a directory cannot be searched"));
@@ -206,32 +248,31 @@ impl<'a> Context<'_, 'a> {
                     })
                 }
             };
-            if list_unknown {
-                *stated += 1;
-                if fs::stat_at(opened.raw(), b".hg", true).is_ok_and(|s| s.kind() == fs::S_IFDIR) {
-                    return Ok(Place { fd: None, ignored });
-                }
-            }
-            fd = Some(opened);
+            trail.steps.push(Step { end, fd, ignored });
+            start = end + 1;
         }
-        Ok(Place { fd, ignored })
+        Ok(match trail.steps.last() {
+            _ if dir.is_empty() => (Some(self.root.raw()), false),
+            // Stopped early below a missing directory.
+            Some(st) if st.end != dir.len() => (None, st.ignored),
+            Some(st) => (st.fd.as_ref().map(Fd::raw), st.ignored),
+            None => (None, false),
+        })
     }
 
     /// Decides the paths of one directory; also returns how many `lstat`s
     /// it made.
     fn decide_dir(
         &self,
-        dir: &[u8],
+        (dir_fd, dir_ignored): Place,
         members: &[&[u8]],
-    ) -> Result<(StatusOutcome<'a>, usize), StatusError> {
-        let mut stated = 0;
-        let place = self.place(dir, &mut stated)?;
-        let mut out = StatusOutcome::default();
+        (out, stated): &mut (StatusOutcome<'a>, usize),
+    ) -> Result<(), StatusError> {
         for &path in members {
             let (_, name) = split_parent(path);
-            let mut lstat = |fd: &Fd| -> Result<Option<Stat>, StatusError> {
-                stated += 1;
-                match fs::stat_at(fd.raw(), name, false) {
+            let mut lstat = |fd: std::os::unix::io::RawFd| -> Result<Option<Stat>, StatusError> {
+                *stated += 1;
+                match fs::stat_at(fd, name, false) {
                     Ok(st) => Ok(Some(st)),
                     Err(e) if is_not_there(&e) => Ok(None),
                     Err(source) => Err(StatusError::Io {
@@ -242,11 +283,11 @@ impl<'a> Context<'_, 'a> {
             };
             match self.dmap.get_key_value(path) {
                 Some((key, entry)) => {
-                    let st = match &place.fd {
+                    let st = match dir_fd {
                         Some(fd) => lstat(fd)?,
                         None => None,
                     };
-                    let st = self.as_walk_sees_it(st, place.ignored);
+                    let st = self.as_walk_sees_it(st, dir_ignored);
                     let has_copy = self.dmap.copy_map_contains_key(key);
                     match classify(entry, st.as_ref(), has_copy, &self.rules) {
                         Verdict::Lookup => out.lookup.push(key),
@@ -258,10 +299,10 @@ impl<'a> Context<'_, 'a> {
                     }
                 }
                 None => {
-                    let Some(fd) = place.fd.as_ref().filter(|_| self.opts.list_unknown) else {
+                    let Some(fd) = dir_fd.filter(|_| self.opts.list_unknown) else {
                         continue;
                     };
-                    if place.ignored {
+                    if dir_ignored {
                         continue;
                     }
                     if lstat(fd)?.is_some_and(|st| st.is_file_or_link()) && !(self.ignore)(path) {
@@ -270,7 +311,7 @@ impl<'a> Context<'_, 'a> {
                 }
             }
         }
-        Ok((out, stated))
+        Ok(())
     }
 
     /// The stat the walk would have for a tracked file: from a directory
