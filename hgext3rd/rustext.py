@@ -287,10 +287,28 @@ def _rust_status(orig, self, matcher, list_clean, list_ignored, list_unknown, *a
         return orig(self, matcher, list_clean, list_ignored, list_unknown, *args, **kwargs)
     rustmod = dirstatemod.rustmod
 
+    def run():
+        """Mercurial's `_rust_status`, in fsmonitor's place: the ignore
+        files are read by Python's `dirstate._ignore` first, as fsmonitor's
+        walk and `poststatus` read them (with their warnings, which the
+        Rust status then leaves out), and an unreadable directory leaves the
+        call to fsmonitor's own walk (see `status_under_fsmonitor`)."""
+        if list_unknown or list_ignored:
+            self._ignore
+        rustmod.status_under_fsmonitor()
+        try:
+            return orig(self, matcher, list_clean, list_ignored, list_unknown, *args, **kwargs)
+        finally:
+            answer[0] = rustmod.watchman_status_answer()
+
+    answer = [None]
+
     def walk(why):
         _trace(b"fsmonitor would walk (%s): the Rust walk" % why, b"fsmonitor")
-        return orig(self, matcher, list_clean, list_ignored, list_unknown, *args, **kwargs)
+        return run()
 
+    if not hasattr(rustmod, "status_under_fsmonitor"):
+        return orig(self, matcher, list_clean, list_ignored, list_unknown, *args, **kwargs)
     if list_clean or list_ignored or matcher.traversedir is not None:
         return walk(b"clean or ignored files or directories are listed")
     why = _watchman_refusal(self, matcher)
@@ -312,12 +330,9 @@ def _rust_status(orig, self, matcher, list_clean, list_ignored, list_unknown, *a
         float(state.timeout),
         bool(state.walk_on_invalidate),
     )
-    try:
-        result = orig(self, matcher, list_clean, list_ignored, list_unknown, *args, **kwargs)
-    finally:
-        answer = rustmod.watchman_status_answer()
-    if answer is not None:
-        newclock, fresh, route = answer
+    result = run()
+    if answer[0] is not None:
+        newclock, fresh, route = answer[0]
         state.setlastclock(newclock)
         if fresh and state.walk_on_invalidate:
             state.invalidate()

@@ -115,6 +115,7 @@ pub fn status(
     let started = std::time::Instant::now();
     // Taken first, so that a request never outlives the call it was made
     // for; only the "always" matcher can be answered from watchman's paths.
+    let under_fsmonitor = crate::watchman::take_under_fsmonitor();
     let request = match crate::watchman::take_request() {
         Some(r)
             if matcher
@@ -213,6 +214,12 @@ pub fn status(
         .bad
         .iter()
         .any(|(_, r)| matches!(r, BadReason::Unreadable(_)));
+    if under_fsmonitor && has_unreadable {
+        return Err(fallback(
+            py,
+            "an unreadable directory under fsmonitor: fsmonitor's walk answers",
+        ));
+    }
     if read_lazily_now && (lazy_error.is_some() || has_warnings) && !out.bad.is_empty() {
         // Python reports bad explicit paths in `_walkexplicit`, before it
         // reads the patterns lazily and aborts or warns; `_rust_status` would
@@ -243,7 +250,8 @@ pub fn status(
     if let Some(e) = lazy_error.filter(|_| read_lazily_now) {
         return Err(crate::matchers::ignore_error_to_py(py, &e));
     }
-    let warn = has_warnings && (ignore_read_eagerly || read_lazily_now);
+    // Under fsmonitor, Python's `dirstate._ignore` prints them.
+    let warn = has_warnings && (ignore_read_eagerly || read_lazily_now) && !under_fsmonitor;
 
     if has_unreadable {
         // Python hands `matcher.bad` an unreadable directory already named

@@ -37,8 +37,27 @@ pub struct Request {
 }
 
 thread_local! {
+    static UNDER_FSMONITOR: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     static REQUEST: RefCell<Option<Request>> = const { RefCell::new(None) };
     static ANSWER: RefCell<Option<Answer>> = const { RefCell::new(None) };
+}
+
+/// Whether the next status call on this thread runs for fsmonitor (our
+/// extension says so whether or not watchman is asked); taken by it.
+pub fn take_under_fsmonitor() -> bool {
+    UNDER_FSMONITOR.with(|u| u.replace(false))
+}
+
+/// `dirstate.status_under_fsmonitor()`: the next status call on this
+/// thread runs in fsmonitor's place. Its ignore-file warnings are then left
+/// to Python (fsmonitor evaluates `dirstate._ignore`, which prints them,
+/// for its ignore hash: printed by both, they would appear twice), and an
+/// unreadable directory hands the call to Mercurial's status with
+/// fsmonitor's walk (fsmonitor's answer there comes from watchman's view,
+/// which becomes its state; ours would miss what the directory hides).
+pub fn under_fsmonitor(py: Python) -> PyResult<PyObject> {
+    UNDER_FSMONITOR.with(|u| u.set(true));
+    Ok(py.None())
 }
 
 /// The pending request, if any; the next status call takes it.
@@ -91,6 +110,7 @@ pub fn request(
 /// did or watchman was not asked; forgets any request not taken.
 pub fn answer(py: Python) -> PyResult<PyObject> {
     REQUEST.with(|r| r.borrow_mut().take());
+    UNDER_FSMONITOR.with(|u| u.set(false));
     Ok(match ANSWER.with(|a| a.borrow_mut().take()) {
         None => py.None(),
         Some(a) => (

@@ -305,8 +305,19 @@ impl<'a> Context<'_, 'a> {
                     if dir_ignored {
                         continue;
                     }
-                    if lstat(fd)?.is_some_and(|st| st.is_file_or_link()) && !(self.ignore)(path) {
-                        out.unknown.push(path.to_vec());
+                    match lstat(fd)? {
+                        Some(st) if st.is_file_or_link() && !(self.ignore)(path) => {
+                            out.unknown.push(path.to_vec());
+                        }
+                        Some(st) if st.kind() == fs::S_IFDIR && !(self.ignore)(path) => {
+                            // The walk would list it, or warn that it cannot.
+                            if let Err(e) = fs::open_dir_at(fd, name, OpenMode::ReadNoFollow) {
+                                if e.raw_os_error() == Some(libc::EACCES) {
+                                    return Err(StatusError::NeedsWalk("an unreadable directory"));
+                                }
+                            }
+                        }
+                        _ => {}
                     }
                 }
             }

@@ -126,6 +126,10 @@ fn watchman_status_answer(py: Python) -> PyResult<PyObject> {
     crate::watchman::answer(py)
 }
 
+fn status_under_fsmonitor(py: Python) -> PyResult<PyObject> {
+    crate::watchman::under_fsmonitor(py)
+}
+
 /// Builds `mercurial.rustext.dirstate` (`name` is its dotted name).
 pub fn init_module(py: Python, package: &str) -> PyResult<PyModule> {
     let name = format!("{package}.dirstate");
@@ -184,6 +188,11 @@ pub fn init_module(py: Python, package: &str) -> PyResult<PyModule> {
                 walk_on_invalidate: bool
             )
         ),
+    )?;
+    m.add(
+        py,
+        "status_under_fsmonitor",
+        py_fn!(py, status_under_fsmonitor()),
     )?;
     m.add(
         py,
