@@ -65,7 +65,11 @@ class Repo:
         self.root = root
         hgrc = os.path.join(home, "hgrc")
         with open(hgrc, "w") as fp:
-            fp.write("[ui]\nusername = t\n[fsmonitor]\ntimeout = 30\n")
+            # A missing ignore file: every status that reads the ignore
+            # files warns, and ours must warn exactly as often as C +
+            # fsmonitor (not once from Rust and once from Python).
+            fp.write("[ui]\nusername = t\nignore.missing = %s\n[fsmonitor]\ntimeout = 30\n"
+                     % os.path.join(home, "no-such-ignore-file"))
         self.env = dict(os.environ, HGRCPATH=hgrc, HGPLAIN="1", WATCHMAN_SOCK=sock, HOME=home)
         for var in ("HGMODULEPOLICY", "RUSTEXT_STATUS_TRACE"):
             self.env.pop(var, None)

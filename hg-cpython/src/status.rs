@@ -10,7 +10,7 @@ use cpython::{
     Python, PythonObject, ToPyObject,
 };
 use hg_core::dirstate::DirstateMap as CoreMap;
-use hg_core::matchers::{get_ignore_matcher_with_hash, Matcher, PatternError};
+use hg_core::matchers::{get_ignore_matcher_reading, Matcher, PatternError};
 use hg_core::status::{
     apply_cache_updates, status as core_status, status_of_paths, BadReason, StatusError,
     StatusOptions, StatusOutcome,
@@ -167,7 +167,9 @@ pub fn status(
     let ignore_read_eagerly = list_unknown && !list_ignored;
     let mut lazy_error: Option<PatternError> = None;
     let ignore = if needs_ignore {
-        match get_ignore_matcher_with_hash(ignore_paths, &root) {
+        // Under fsmonitor, Python's `dirstate._ignore` has read the files
+        // and printed their warnings already.
+        match get_ignore_matcher_reading(ignore_paths, &root, !under_fsmonitor) {
             Ok(r) => Some(r),
             Err(e) if ignore_read_eagerly => {
                 return Err(crate::matchers::ignore_error_to_py(py, &e))

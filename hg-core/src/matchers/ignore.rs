@@ -276,6 +276,18 @@ pub fn get_ignore_matcher_with_hash(
     ignore_files: Vec<PathBuf>,
     root: &Path,
 ) -> Result<IgnoreMatcherResult, PatternError> {
+    get_ignore_matcher_reading(ignore_files, root, true)
+}
+
+/// [`get_ignore_matcher_with_hash`], with `warn` false when Mercurial's
+/// Python has already read the same files and printed their warnings (our
+/// extension under fsmonitor): unreadable files are then skipped without a
+/// warning or an error, as Python's `readpatternfile` does without `warn`.
+pub fn get_ignore_matcher_reading(
+    ignore_files: Vec<PathBuf>,
+    root: &Path,
+    warn: bool,
+) -> Result<IgnoreMatcherResult, PatternError> {
     let root_bytes = root.as_os_str().as_bytes();
     // Python hands over `dirstate._rootdir`, which ends with a separator;
     // hashed paths must still come out relative ("dir/.hgignore").
@@ -286,7 +298,7 @@ pub fn get_ignore_matcher_with_hash(
     let mut expander = Expander {
         root: root_bytes,
         repo_root,
-        warn: true,
+        warn,
         warnings: Vec::new(),
         hashed: Vec::new(),
     };

@@ -29,7 +29,8 @@ pub use basic::{AlwaysMatcher, FileMatcher, NeverMatcher};
 pub use combine::{DifferenceMatcher, IntersectionMatcher, UnionMatcher};
 pub use error::PatternError;
 pub use ignore::{
-    get_ignore_matcher, get_ignore_matcher_with_hash, IgnoreMatcherResult, IgnoreWarning,
+    get_ignore_matcher, get_ignore_matcher_reading, get_ignore_matcher_with_hash,
+    IgnoreMatcherResult, IgnoreWarning,
 };
 pub use include::{IncludeMatcher, PatternMatcher};
 pub use kind::{KindPat, PatternKind};
