@@ -69,10 +69,21 @@ impl EntryTable {
         path: &[u8],
         entry: DirstateEntry,
     ) -> Result<(), DirstateError> {
+        self.push_record(path, entry, hash_bytes(path)).map(|_| ())
+    }
+
+    /// Appends a record (its path to the arena) and returns its number
+    /// plus one, the value index slots hold.
+    fn push_record(
+        &mut self,
+        path: &[u8],
+        entry: DirstateEntry,
+        hash: u64,
+    ) -> Result<u32, DirstateError> {
         let start = u32::try_from(self.arena.len())
             .ok()
             .filter(|s| s.checked_add(path.len() as u32).is_some());
-        let (Some(start), Ok(len), Ok(_)) = (
+        let (Some(start), Ok(len), Ok(n)) = (
             start,
             u32::try_from(path.len()),
             u32::try_from(self.records.len() + 1),
@@ -83,10 +94,10 @@ impl EntryTable {
         self.records.push(Record {
             start,
             len,
-            hash: hash_bytes(path) as u32,
+            hash: hash as u32,
             entry: Some(entry),
         });
-        Ok(())
+        Ok(n)
     }
 
     /// Indexes the records appended by [`Self::append_unindexed`] (on a
@@ -221,23 +232,7 @@ impl EntryTable {
                 Ok(r.entry.replace(entry))
             }
             Probe::Vacant(pos) => {
-                let start = u32::try_from(self.arena.len())
-                    .ok()
-                    .filter(|s| s.checked_add(path.len() as u32).is_some());
-                let (Some(start), Ok(len), Ok(n)) = (
-                    start,
-                    u32::try_from(path.len()),
-                    u32::try_from(self.records.len() + 1),
-                ) else {
-                    return Err(DirstateError::TooLarge("more than 4 GiB of paths".into()));
-                };
-                self.arena.extend_from_slice(path);
-                self.records.push(Record {
-                    start,
-                    len,
-                    hash: hash as u32,
-                    entry: Some(entry),
-                });
+                let n = self.push_record(path, entry, hash)?;
                 if self.index[pos] == EMPTY {
                     self.used_slots += 1;
                 }

@@ -99,3 +99,22 @@ pub struct StatusOutcome<'a> {
     /// pattern or warn about a missing ignore file.
     pub ignore_consulted: bool,
 }
+
+impl<'a> StatusOutcome<'a> {
+    /// Appends the lists of `other` (results gathered apart, e.g. per
+    /// directory or per task) to these; counters and flags are left alone.
+    pub fn absorb(&mut self, other: StatusOutcome<'a>) {
+        self.lookup.extend(other.lookup);
+        self.modified.extend(other.modified);
+        self.added.extend(other.added);
+        self.removed.extend(other.removed);
+        self.deleted.extend(other.deleted);
+        self.clean.extend(other.clean);
+        self.ignored.extend(other.ignored);
+        self.unknown.extend(other.unknown);
+        self.bad.extend(other.bad);
+        self.traversed.extend(other.traversed);
+        self.empty_dirs.extend(other.empty_dirs);
+        self.cache_updates.extend(other.cache_updates);
+    }
+}

@@ -110,17 +110,7 @@ impl<'s, 'a> Walker<'s, 'a> {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         };
-        out.lookup.extend(local.lookup);
-        out.modified.extend(local.modified);
-        out.added.extend(local.added);
-        out.removed.extend(local.removed);
-        out.deleted.extend(local.deleted);
-        out.clean.extend(local.clean);
-        out.ignored.extend(local.ignored);
-        out.unknown.extend(local.unknown);
-        out.bad.extend(local.bad);
-        out.traversed.extend(local.traversed);
-        out.cache_updates.extend(local.cache_updates);
+        out.absorb(local);
     }
 
     /// Records the verdict for a dirstate entry.

@@ -166,12 +166,7 @@ pub fn status_of_paths<'a>(
     let mut stated = 0;
     for (part, n) in parts {
         stated += n;
-        out.lookup.extend(part.lookup);
-        out.modified.extend(part.modified);
-        out.added.extend(part.added);
-        out.removed.extend(part.removed);
-        out.deleted.extend(part.deleted);
-        out.unknown.extend(part.unknown);
+        out.absorb(part);
     }
     out.counters = Counters {
         dirs_read: 0,
