@@ -75,16 +75,16 @@ fn watched<'a>(
     from_paths: impl FnOnce(&[Vec<u8>]) -> Result<StatusOutcome<'a>, StatusError>,
 ) -> Result<(StatusOutcome<'a>, Option<Answer>), String> {
     let changes = changes_since(root, &request.changes).map_err(|e| format!("watchman: {e}"))?;
+    let (clock, fresh, mut changed) = (changes.clock, changes.is_fresh_instance, changes.paths);
     let answer = |route: &str| Answer {
-        clock: changes.clock.clone(),
-        fresh: changes.is_fresh_instance,
+        clock,
+        fresh,
         route: route.to_owned(),
     };
-    if changes.is_fresh_instance {
+    if fresh {
         let out = walk().map_err(|e| e.to_string())?;
         return Ok((out, Some(answer("walked: fresh instance"))));
     }
-    let mut changed = changes.paths.clone();
     changed.extend(request.notable);
     match from_paths(&changed) {
         Ok(out) => Ok((out, Some(answer(WATCHED)))),
