@@ -15,6 +15,13 @@ those and at the dirstate entries not known clean, as fsmonitor's walk
 does; fsmonitor still records the state. (Without this, the Rust status
 path would bypass fsmonitor and walk the whole tree.)
 
+Under ``chg``, the command server parses the dirstate of a repository
+after each command that used it, in a background thread, and the next
+command's forked worker takes that map instead of parsing the file again
+when (and only when) the bytes it reads are the ones the map was parsed
+from. The server keeps at most four repositories' maps; turn this off with
+``[rustext] chg-preload-dirstate = no``.
+
 It is enabled by hg-rustext's defaults file (``[extensions] rustext =`` in
 ``mercurial/defaultrc/hg-rustext.rc``, read when ``HGRCPATH`` is unset);
 disable it with ``--config extensions.rustext=!`` or the same line in an
@@ -34,7 +41,7 @@ Mercurial's path auditor refuses.
 
 import os
 
-from mercurial import context, extensions, filelog, localrepo, txnutil, util
+from mercurial import context, extensions, filelog, localrepo, registrar, repocache, txnutil, util
 from mercurial import dirstate as dirstatemod
 
 testedwith = b"6.9.5 7.0.3 7.1.2 7.2.4"
@@ -62,6 +69,10 @@ TRANSFORMING_EXTENSIONS = (
 REFUSED_REQUIREMENTS = (b"narrowhg-experimental", b"lfs", b"largefiles")
 
 TRACE = "RUSTEXT_STATUS_TRACE"
+
+configtable = {}
+configitem = registrar.configitem(configtable)
+configitem(b"rustext", b"chg-preload-dirstate", default=True)
 
 
 def _version():
@@ -340,11 +351,33 @@ def _rust_status(orig, self, matcher, list_clean, list_ignored, list_unknown, *a
     return result
 
 
+def _preload_dirstate(orig, self, path, *args, **kwargs):
+    """The command server (chg) is told a repository's root when a worker's
+    command closes it (`commandserver.unixforkingservice._handlemainipc`);
+    besides Mercurial's own repository cache, have the Rust module parse
+    that repository's dirstate now, for the next workers."""
+    result = orig(self, path, *args, **kwargs)
+    rustmod = dirstatemod.rustmod
+    if (
+        not args
+        and not kwargs
+        and isinstance(path, bytes)
+        and hasattr(rustmod, "preload_dirstate")
+        and getattr(self, "_ui", None) is not None
+        and self._ui.configbool(b"rustext", b"chg-preload-dirstate")
+    ):
+        rustmod.preload_dirstate(path)
+        _trace(path, b"chg preload")
+    return result
+
+
 def extsetup(ui):
     if _version() not in SUPPORTED_VERSIONS:
         ui.debug(b"rustext: Mercurial %s not supported, not enabled\n" % util.version())
         return
     extensions.wrapfunction(context.workingctx, "_checklookup", _checklookup)
     extensions.wrapfunction(context.workingctx, "_poststatusfixup", _poststatusfixup)
+    if _pristine(repocache.repoloader, "load"):
+        extensions.wrapfunction(repocache.repoloader, "load", _preload_dirstate)
     if hasattr(dirstatemod.dirstate, "_rust_status"):
         extensions.wrapfunction(dirstatemod.dirstate, "_rust_status", _rust_status)

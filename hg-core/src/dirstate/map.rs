@@ -158,6 +158,12 @@ impl DirstateMap {
         super::v2::read::read(data, data_size, metadata, uuid)
     }
 
+    /// The used bytes of the dirstate-v2 data file this map was read from
+    /// (`None` for other maps), to tell whether other input is the same.
+    pub fn v2_data(&self) -> Option<&[u8]> {
+        self.origin.as_ref().and_then(|o| o.data.get(..o.data_size))
+    }
+
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.entries.len()

@@ -55,6 +55,7 @@ pub mod error;
 pub mod map;
 pub mod on_disk;
 mod pathhash;
+pub mod preload;
 mod table;
 pub mod timestamp;
 pub mod v1;

@@ -19,7 +19,7 @@ use cpython::{
     Python, PythonObject, ToPyObject, UnsafePyLeaked,
 };
 use hg_core::dirstate::{
-    CopyMapIter, DebugTuple, DirstateMap as CoreMap, DirstateMapIter, OnDiskBytes,
+    preload, CopyMapIter, DebugTuple, DirstateMap as CoreMap, DirstateMapIter, OnDiskBytes,
 };
 
 use super::conv;
@@ -95,7 +95,10 @@ py_class!(pub class DirstateMap |py| {
     @staticmethod def new_v1(data: PyObject, identity: Option<PyObject> = None) -> PyResult<PyTuple> {
         let bytes = data.cast_as::<PyBytes>(py)?.data(py);
         let empty = bytes.is_empty();
-        let (map, (p1, p2)) = CoreMap::new_v1(bytes).map_err(|e| dirstate_error(py, e))?;
+        let (map, (p1, p2)) = match preload::take_v1(bytes) {
+            Some(preloaded) => preloaded,
+            None => CoreMap::new_v1(bytes).map_err(|e| dirstate_error(py, e))?,
+        };
         let map = DirstateMap::create_instance(py, map, identity.unwrap_or_else(|| py.None()))?;
         // An empty file has no parents to report (dirstatemap.py then asks
         // the docket/file itself and gets the null ids).
@@ -115,10 +118,15 @@ py_class!(pub class DirstateMap |py| {
         identity: Option<PyObject> = None
     ) -> PyResult<DirstateMap> {
         let data = data.cast_into::<PyBytes>(py)?;
-        let on_disk = OnDiskBytes::Shared(Box::new(PyBytesDeref::new(py, data)));
         let meta = conv::path_bytes(py, &tree_metadata)?;
         let uuid = conv::path_bytes(py, &uuid)?;
-        let map = CoreMap::new_v2(on_disk, data_size, meta, uuid).map_err(|e| dirstate_error(py, e))?;
+        let map = match preload::take_v2(data.data(py), data_size, meta, uuid) {
+            Some(map) => map,
+            None => {
+                let on_disk = OnDiskBytes::Shared(Box::new(PyBytesDeref::new(py, data)));
+                CoreMap::new_v2(on_disk, data_size, meta, uuid).map_err(|e| dirstate_error(py, e))?
+            }
+        };
         DirstateMap::create_instance(py, map, identity.unwrap_or_else(|| py.None()))
     }
 

@@ -7,7 +7,7 @@
 //! [`map::DirstateMap::from_object`] to get there from a `PyObject`.
 use cpython::{
     exc, py_fn, ObjectProtocol, PyBytes, PyErr, PyList, PyModule, PyObject, PyResult, PyTuple,
-    Python,
+    Python, PythonObject, ToPyObject,
 };
 use hg_core::dirstate::DirstateError;
 
@@ -122,6 +122,23 @@ fn watchman_status_request(
     )
 }
 
+// Parses the dirstate of the working copy at `root` in a background
+// thread, for the processes this one forks later (the chg server, after a
+// worker's command ended: hgext3rd/rustext.py); `hg_core::dirstate::preload`.
+fn preload_dirstate(py: Python, root: PyBytes) -> PyResult<PyObject> {
+    use std::os::unix::ffi::OsStrExt;
+    let root = std::path::Path::new(std::ffi::OsStr::from_bytes(root.data(py)));
+    hg_core::dirstate::preload::request(root);
+    Ok(py.None())
+}
+
+// `(maps loaded, maps handed over)` by the preloader in this process.
+fn preload_counters(py: Python) -> PyResult<PyObject> {
+    Ok(hg_core::dirstate::preload::counters()
+        .to_py_object(py)
+        .into_object())
+}
+
 fn watchman_status_answer(py: Python) -> PyResult<PyObject> {
     crate::watchman::answer(py)
 }
@@ -194,6 +211,12 @@ pub fn init_module(py: Python, package: &str) -> PyResult<PyModule> {
         "status_under_fsmonitor",
         py_fn!(py, status_under_fsmonitor()),
     )?;
+    m.add(
+        py,
+        "preload_dirstate",
+        py_fn!(py, preload_dirstate(root: PyBytes)),
+    )?;
+    m.add(py, "preload_counters", py_fn!(py, preload_counters()))?;
     m.add(
         py,
         "watchman_status_answer",

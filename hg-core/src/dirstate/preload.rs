@@ -1,0 +1,225 @@
+//! Dirstate maps parsed ahead of time in a long-lived process, for the
+//! processes it forks.
+//!
+//! Mercurial's command server (`chg`) forks one worker per command from a
+//! server that stays up. Each worker reads and parses the dirstate anew: at
+//! 260k files that is 10-50 ms of a command that otherwise takes 100 ms
+//! under `chg`. The server can parse it once, after a command ended (it is
+//! told the repository's root then), and every later worker inherits the
+//! parsed map through `fork`.
+//!
+//! Never stale by construction: parsing is a pure function of the bytes
+//! read, so a preloaded map is handed over only to a caller whose own bytes
+//! (read by Mercurial, as always) are equal to the ones it was parsed from;
+//! otherwise the caller parses them. Nothing else about the file (mtime,
+//! identity) is trusted.
+//!
+//! Fork safety: parsing runs in one plain thread of the server (no rayon:
+//! a pool started in the server would be unusable in its forked children),
+//! and the shared list is only ever `try_lock`ed by takers, so a worker
+//! forked while the loader held the lock just parses for itself.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{channel, Sender};
+use std::sync::{Mutex, OnceLock};
+
+use super::docket::{Docket, V2_FORMAT_MARKER};
+use super::error::DirstateError;
+use super::map::{DirstateMap, Parents};
+use super::on_disk::OnDiskBytes;
+
+/// How many repositories' maps a server keeps (most recently loaded first):
+/// each costs about the dirstate's size twice (bytes and map).
+pub const MAX_PRELOADED: usize = 4;
+
+/// What a preloaded map was parsed from, to be compared with a caller's input.
+enum Source {
+    /// The dirstate-v1 file's bytes.
+    V1(Vec<u8>),
+    /// The v2 data file's used bytes are the map's own `origin`; the docket's
+    /// fields identify which of them count.
+    V2 {
+        data_size: usize,
+        tree_metadata: Vec<u8>,
+        uuid: Vec<u8>,
+    },
+}
+
+struct Preloaded {
+    root: PathBuf,
+    source: Source,
+    map: DirstateMap,
+    parents: Parents,
+}
+
+static PRELOADED: Mutex<Vec<Preloaded>> = Mutex::new(Vec::new());
+static LOADER: OnceLock<Mutex<Sender<PathBuf>>> = OnceLock::new();
+static LOADED: AtomicU64 = AtomicU64::new(0);
+static HANDED_OVER: AtomicU64 = AtomicU64::new(0);
+
+/// `(maps loaded, maps handed over)` by this process so far (a forked
+/// process starts with its parent's counts), so tests can prove that a
+/// command used a preloaded map.
+pub fn counters() -> (u64, u64) {
+    (
+        LOADED.load(Ordering::Relaxed),
+        HANDED_OVER.load(Ordering::Relaxed),
+    )
+}
+
+/// Asks the process's loader thread (started on first use) to parse the
+/// dirstate of the working copy at `root` and keep it for [`take_v1`] /
+/// [`take_v2`] callers in processes forked later. Returns at once; a
+/// repository without a readable dirstate is just not preloaded.
+pub fn request(root: &Path) {
+    let sender = LOADER.get_or_init(|| {
+        let (tx, rx) = channel::<PathBuf>();
+        std::thread::Builder::new()
+            .name("dirstate-preload".into())
+            .spawn(move || {
+                while let Ok(root) = rx.recv() {
+                    match load(&root) {
+                        Ok(Some(loaded)) => store(root, Some(loaded)),
+                        Ok(None) => {} // unchanged since the last load
+                        Err(_) => store(root, None),
+                    }
+                }
+            })
+            .ok();
+        Mutex::new(tx)
+    });
+    if let Ok(tx) = sender.lock() {
+        let _ = tx.send(root.to_path_buf());
+    }
+}
+
+/// Whether the map held for `root` was parsed from `source`'s file, so
+/// that loading it again can be skipped (most commands change nothing, and
+/// a parse would compete with the next command for the CPU). For v2 the
+/// docket decides: a data file is only ever appended to past `data_size`.
+/// Takers compare the bytes anyway.
+fn holds(root: &Path, same: impl Fn(&Source) -> bool) -> bool {
+    PRELOADED
+        .lock()
+        .is_ok_and(|list| list.iter().any(|p| p.root == root && same(&p.source)))
+}
+
+/// Parses `root`'s dirstate as Mercurial would read it (a v2 docket names
+/// its data file; anything else is v1); `None` if the map held for it is
+/// still the one of its current file.
+fn load(root: &Path) -> Result<Option<Preloaded>, DirstateError> {
+    let hg = root.join(".hg");
+    let file = std::fs::read(hg.join("dirstate"))?;
+    if file.starts_with(V2_FORMAT_MARKER) {
+        let docket = Docket::parse(&file)?;
+        let unchanged = holds(root, |s| {
+            matches!(s, Source::V2 { data_size, tree_metadata, uuid }
+                if *data_size == docket.data_size
+                    && *tree_metadata == docket.tree_metadata
+                    && *uuid == docket.uuid)
+        });
+        if unchanged {
+            return Ok(None);
+        }
+        let mut name = std::ffi::OsString::from("dirstate.");
+        name.push(
+            std::str::from_utf8(&docket.uuid)
+                .map_err(|_| DirstateError::Corrupted("docket uuid is not ASCII".into()))?,
+        );
+        let mut data = std::fs::read(hg.join(name))?;
+        data.truncate(docket.data_size);
+        let map = DirstateMap::new_v2(
+            OnDiskBytes::Owned(data),
+            docket.data_size,
+            &docket.tree_metadata,
+            &docket.uuid,
+        )?;
+        Ok(Some(Preloaded {
+            root: root.to_path_buf(),
+            source: Source::V2 {
+                data_size: docket.data_size,
+                tree_metadata: docket.tree_metadata,
+                uuid: docket.uuid,
+            },
+            map,
+            parents: docket.parents,
+        }))
+    } else {
+        if holds(root, |s| matches!(s, Source::V1(bytes) if *bytes == file)) {
+            return Ok(None);
+        }
+        let (map, parents) = DirstateMap::new_v1(&file)?;
+        Ok(Some(Preloaded {
+            root: root.to_path_buf(),
+            source: Source::V1(file),
+            map,
+            parents,
+        }))
+    }
+}
+
+/// Replaces `root`'s preloaded map (dropping it if loading failed), keeping
+/// at most [`MAX_PRELOADED`].
+fn store(root: PathBuf, loaded: Option<Preloaded>) {
+    let Ok(mut list) = PRELOADED.lock() else {
+        return;
+    };
+    list.retain(|p| p.root != root);
+    if let Some(p) = loaded {
+        LOADED.fetch_add(1, Ordering::Relaxed);
+        list.insert(0, p);
+        list.truncate(MAX_PRELOADED);
+    }
+}
+
+/// Takes out the first preloaded map that `matches`; `None` if there is
+/// none or the list is busy (see the module documentation).
+fn take(matches: impl Fn(&Preloaded) -> bool) -> Option<Preloaded> {
+    let mut list = PRELOADED.try_lock().ok()?;
+    let at = list.iter().position(matches)?;
+    HANDED_OVER.fetch_add(1, Ordering::Relaxed);
+    Some(list.remove(at))
+}
+
+/// The preloaded map parsed from exactly these dirstate-v1 bytes, if any,
+/// with its parents: what `DirstateMap::new_v1(data)` would return.
+pub fn take_v1(data: &[u8]) -> Option<(DirstateMap, Parents)> {
+    if data.is_empty() {
+        return None;
+    }
+    let p = take(|p| matches!(&p.source, Source::V1(bytes) if bytes[..] == data[..]))?;
+    Some((p.map, p.parents))
+}
+
+/// The preloaded map parsed from exactly these dirstate-v2 inputs, if any:
+/// what `DirstateMap::new_v2` would return for them.
+pub fn take_v2(
+    data: &[u8],
+    data_size: usize,
+    tree_metadata: &[u8],
+    uuid: &[u8],
+) -> Option<DirstateMap> {
+    let used = data.get(..data_size)?;
+    let p = take(|p| match &p.source {
+        Source::V2 {
+            data_size: size,
+            tree_metadata: meta,
+            uuid: id,
+        } => {
+            *size == data_size
+                && meta[..] == tree_metadata[..]
+                && id[..] == uuid[..]
+                && p.map.v2_data().is_some_and(|d| d == used)
+        }
+        Source::V1(_) => false,
+    })?;
+    Some(p.map)
+}
+
+/// Whether a preloaded map is held for `root` (for tests and tracing).
+pub fn is_preloaded(root: &Path) -> bool {
+    PRELOADED
+        .try_lock()
+        .is_ok_and(|list| list.iter().any(|p| p.root == root))
+}
