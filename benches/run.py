@@ -699,6 +699,8 @@ def render(variants, sizes, args, meta, commands, impls, extra=()):
     lines.append("- medians of %d runs after %d warm-up round(s), round-robin over all variants; "
                  "RSS = peak of the command (spawned by `benches/floor`'s `measure`, not by the Python harness)"
                  % (args.runs, args.warmup))
+    if getattr(args, "oracle_only", None):
+        lines.append("- run in the warm-up round(s) only, as output oracles (no times): %s" % args.oracle_only)
     lines.append("- implementations (all get `--config storage.dirstate-v2.slow-path=allow`):")
     for impl in impls.values():
         lines.append("  - %s: %s" % (impl.name, impl.describe))
@@ -1334,6 +1336,9 @@ def main():
                                                                         ", ".join(SUPPORTED_VERSIONS)))
     ap.add_argument("--venv", help="venv with that Mercurial and our module (default: .venv for %s, "
                     ".venv-hg<version> otherwise, as ./setup.sh makes them)" % DEFAULT_VERSION)
+    ap.add_argument("--oracle-only", help="comma-separated implementations run in the warm-up rounds only: "
+                    "their outputs are compared, their times not taken (e.g. C,upstream-rust for the touched "
+                    "group, whose C runs take minutes; the report then shows n/a for them)")
     ap.add_argument("--impls", help="comma-separated subset of %s, C included (default: every one available; "
                     "chg-C and chg-ours only with the watchman group)" % ",".join(IMPLS))
     ap.add_argument("--upstream-hg", help="upstream-rust's hg (default bench-data/upstream/<version>/venv/bin/hg)")
@@ -1472,11 +1477,17 @@ def run_session(args, sizes, commands, wcommands, impls, notes, hg, output, tmp,
                 variants[("-", fmt, EMPTY, impl.name)].run(record=False)
     order = list(variants.values())
     rounds = args.warmup + args.runs
+    oracle_only = {i.strip() for i in (args.oracle_only or "").split(",") if i.strip()}
+    if oracle_only and args.warmup < 1:
+        ap.error("--oracle-only needs a warm-up round (--warmup 1 or more)")
     for r in range(rounds):
         t0 = time.time()
         for var in order:
-            if var.unsupported is None:
-                var.run(record=r >= args.warmup)
+            if var.unsupported is not None:
+                continue
+            if r >= args.warmup and var.key[3] in oracle_only:
+                continue  # its output was taken in the warm-up rounds
+            var.run(record=r >= args.warmup)
         print("round %d/%d%s done in %.1fs (load %.2f)" % (
             r + 1, rounds, " (warm-up)" if r < args.warmup else "", time.time() - t0, os.getloadavg()[0]), flush=True)
     meta["load_after"] = "%.2f" % os.getloadavg()[0]

@@ -19,8 +19,8 @@ Under ``chg``, the command server parses the dirstate of a repository
 after each command that used it, in a background thread, and the next
 command's forked worker takes that map instead of parsing the file again
 when (and only when) the bytes it reads are the ones the map was parsed
-from. The server keeps at most four repositories' maps; turn this off with
-``[rustext] chg-preload-dirstate = no``.
+from. The server keeps the maps of the four repositories used most
+recently; ``[rustext] chg-preload-repos = N`` keeps N (0 turns it off).
 
 It is enabled by hg-rustext's defaults file (``[extensions] rustext =`` in
 ``mercurial/defaultrc/hg-rustext.rc``, read when ``HGRCPATH`` is unset);
@@ -43,6 +43,7 @@ import os
 
 from mercurial import context, extensions, filelog, localrepo, registrar, repocache, txnutil, util
 from mercurial import dirstate as dirstatemod
+from mercurial import dirstatemap as dirstatemapmod
 
 testedwith = b"6.9.5 7.0.3 7.1.2 7.2.4"
 minimumhgversion = b"6.9"
@@ -72,7 +73,7 @@ TRACE = "RUSTEXT_STATUS_TRACE"
 
 configtable = {}
 configitem = registrar.configitem(configtable)
-configitem(b"rustext", b"chg-preload-dirstate", default=True)
+configitem(b"rustext", b"chg-preload-repos", default=4)
 
 
 def _version():
@@ -358,17 +359,27 @@ def _preload_dirstate(orig, self, path, *args, **kwargs):
     that repository's dirstate now, for the next workers."""
     result = orig(self, path, *args, **kwargs)
     rustmod = dirstatemod.rustmod
-    if (
-        not args
-        and not kwargs
-        and isinstance(path, bytes)
-        and hasattr(rustmod, "preload_dirstate")
-        and getattr(self, "_ui", None) is not None
-        and self._ui.configbool(b"rustext", b"chg-preload-dirstate")
-    ):
-        rustmod.preload_dirstate(path)
+    ui = getattr(self, "_ui", None)
+    if not args and not kwargs and isinstance(path, bytes) and hasattr(rustmod, "preload_dirstate") and ui:
+        keep = ui.configint(b"rustext", b"chg-preload-repos")
+        rustmod.preload_dirstate(path, max(keep, 0))
         _trace(path, b"chg preload")
     return result
+
+
+def _read_v2_data_once(orig, self):
+    """Mercurial 6.9's `_read_v2_data` retries a read of the dirstate-v2
+    data file that raced with a writer, but its loop has no `break`: it
+    reads the whole file `V2_MAX_READ_ATTEMPTS` (5) times even when the
+    first read succeeded (26 MB each at 260k files; 7.0 returns at once).
+    Read it once; on a race, re-read the docket as Mercurial does, and if
+    the race outlasts the attempts, let Mercurial's own loop decide."""
+    for _attempt in range(dirstatemapmod.V2_MAX_READ_ATTEMPTS):
+        try:
+            return self._opener.read(self.docket.data_filename())
+        except FileNotFoundError:
+            self._docket = None  # a writer replaced it: read the docket again
+    return orig(self)
 
 
 def extsetup(ui):
@@ -377,6 +388,14 @@ def extsetup(ui):
         return
     extensions.wrapfunction(context.workingctx, "_checklookup", _checklookup)
     extensions.wrapfunction(context.workingctx, "_poststatusfixup", _poststatusfixup)
+    common = getattr(dirstatemapmod, "_dirstatemapcommon", None)
+    if (
+        _version() == (6, 9)
+        and isinstance(getattr(dirstatemapmod, "V2_MAX_READ_ATTEMPTS", None), int)
+        and common is not None
+        and _pristine(common, "_read_v2_data")
+    ):
+        extensions.wrapfunction(common, "_read_v2_data", _read_v2_data_once)
     if _pristine(repocache.repoloader, "load"):
         extensions.wrapfunction(repocache.repoloader, "load", _preload_dirstate)
     if hasattr(dirstatemod.dirstate, "_rust_status"):

@@ -181,7 +181,7 @@ def test_chg_workers_take_the_servers_map_only_while_it_is_valid(tmp_path, chg, 
 
 def test_preloading_can_be_turned_off(tmp_path, chg):
     repo = Repo(tmp_path, chg, False)
-    repo.ours += ["--config", "rustext.chg-preload-dirstate=no"]
+    repo.ours += ["--config", "rustext.chg-preload-repos=0"]
     try:
         repo.write("a", b"a\n")
         repo.c("commit", "-Aqm", "one")

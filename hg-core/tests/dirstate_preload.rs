@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use hg_core::dirstate::preload::{counters, is_preloaded, request, take_v1, take_v2};
+use hg_core::dirstate::preload::{counters, is_preloaded, take_v1, take_v2, DEFAULT_KEEP};
 use hg_core::dirstate::v2::write::WRITE_MODE_FORCE_NEW;
 use hg_core::dirstate::{DirstateMap, Docket};
 
@@ -28,6 +28,10 @@ fn listing(m: &DirstateMap) -> Vec<(Vec<u8>, String, Option<Vec<u8>>)> {
             )
         })
         .collect()
+}
+
+fn request(root: &Path) {
+    hg_core::dirstate::preload::request(root, DEFAULT_KEEP);
 }
 
 fn wait_for(root: &Path) {
@@ -206,4 +210,34 @@ fn an_unchanged_dirstate_is_not_parsed_again_and_a_changed_one_is() {
             "v2={v2}: a changed dirstate was not reloaded"
         );
     }
+}
+
+#[test]
+fn only_the_most_recently_requested_repositories_are_kept() {
+    let _serial = serial();
+    let repos: Vec<_> = (0..3u8)
+        .map(|i| {
+            let dir = repo();
+            let bytes = sample_map().pack_v1(&([i; 20], [0x55; 20])).unwrap();
+            std::fs::write(dir.path().join(".hg/dirstate"), &bytes).unwrap();
+            (dir, bytes)
+        })
+        .collect();
+    let keep2 = |i: usize| hg_core::dirstate::preload::request(repos[i].0.path(), 2);
+    keep2(0);
+    keep2(1);
+    // Requested again, unchanged: not parsed again, but now the most recent.
+    keep2(0);
+    keep2(2);
+    wait_for(repos[2].0.path());
+    assert!(is_preloaded(repos[0].0.path()));
+    assert!(!is_preloaded(repos[1].0.path()));
+    assert!(take_v1(&repos[1].1).is_none());
+    // keep = 0 drops everything.
+    hg_core::dirstate::preload::request(repos[2].0.path(), 0);
+    let start = Instant::now();
+    while is_preloaded(repos[2].0.path()) && start.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(!is_preloaded(repos[0].0.path()) && !is_preloaded(repos[2].0.path()));
 }

@@ -29,9 +29,10 @@ use super::error::DirstateError;
 use super::map::{DirstateMap, Parents};
 use super::on_disk::OnDiskBytes;
 
-/// How many repositories' maps a server keeps (most recently loaded first):
-/// each costs about the dirstate's size twice (bytes and map).
-pub const MAX_PRELOADED: usize = 4;
+/// How many repositories' maps a server keeps by default (most recently
+/// requested first): each costs about twice the dirstate's size (its
+/// bytes and the map), in a process that lives long.
+pub const DEFAULT_KEEP: usize = 4;
 
 /// What a preloaded map was parsed from, to be compared with a caller's input.
 enum Source {
@@ -54,7 +55,7 @@ struct Preloaded {
 }
 
 static PRELOADED: Mutex<Vec<Preloaded>> = Mutex::new(Vec::new());
-static LOADER: OnceLock<Mutex<Sender<PathBuf>>> = OnceLock::new();
+static LOADER: OnceLock<Mutex<Sender<(PathBuf, usize)>>> = OnceLock::new();
 static LOADED: AtomicU64 = AtomicU64::new(0);
 static HANDED_OVER: AtomicU64 = AtomicU64::new(0);
 
@@ -70,19 +71,22 @@ pub fn counters() -> (u64, u64) {
 
 /// Asks the process's loader thread (started on first use) to parse the
 /// dirstate of the working copy at `root` and keep it for [`take_v1`] /
-/// [`take_v2`] callers in processes forked later. Returns at once; a
-/// repository without a readable dirstate is just not preloaded.
-pub fn request(root: &Path) {
+/// [`take_v2`] callers in processes forked later, along with the maps of
+/// at most `keep - 1` other repositories requested most recently (`keep`
+/// 0 drops them all). Returns at once; a repository without a readable
+/// dirstate is just not preloaded.
+pub fn request(root: &Path, keep: usize) {
     let sender = LOADER.get_or_init(|| {
-        let (tx, rx) = channel::<PathBuf>();
+        let (tx, rx) = channel::<(PathBuf, usize)>();
         std::thread::Builder::new()
             .name("dirstate-preload".into())
             .spawn(move || {
-                while let Ok(root) = rx.recv() {
-                    match load(&root) {
-                        Ok(Some(loaded)) => store(root, Some(loaded)),
-                        Ok(None) => {} // unchanged since the last load
-                        Err(_) => store(root, None),
+                while let Ok((root, keep)) = rx.recv() {
+                    let loaded = if keep == 0 { Err(()) } else { load(&root) };
+                    match loaded {
+                        Ok(Some(loaded)) => store(root, Some(loaded), keep),
+                        Ok(None) => touch(&root), // unchanged since the last load
+                        Err(_) => store(root, None, keep),
                     }
                 }
             })
@@ -90,7 +94,7 @@ pub fn request(root: &Path) {
         Mutex::new(tx)
     });
     if let Ok(tx) = sender.lock() {
-        let _ = tx.send(root.to_path_buf());
+        let _ = tx.send((root.to_path_buf(), keep));
     }
 }
 
@@ -108,7 +112,11 @@ fn holds(root: &Path, same: impl Fn(&Source) -> bool) -> bool {
 /// Parses `root`'s dirstate as Mercurial would read it (a v2 docket names
 /// its data file; anything else is v1); `None` if the map held for it is
 /// still the one of its current file.
-fn load(root: &Path) -> Result<Option<Preloaded>, DirstateError> {
+fn load(root: &Path) -> Result<Option<Preloaded>, ()> {
+    load_dirstate(root).map_err(|_| ())
+}
+
+fn load_dirstate(root: &Path) -> Result<Option<Preloaded>, DirstateError> {
     let hg = root.join(".hg");
     let file = std::fs::read(hg.join("dirstate"))?;
     if file.starts_with(V2_FORMAT_MARKER) {
@@ -160,8 +168,8 @@ fn load(root: &Path) -> Result<Option<Preloaded>, DirstateError> {
 }
 
 /// Replaces `root`'s preloaded map (dropping it if loading failed), keeping
-/// at most [`MAX_PRELOADED`].
-fn store(root: PathBuf, loaded: Option<Preloaded>) {
+/// at most `keep` maps, most recently requested first.
+fn store(root: PathBuf, loaded: Option<Preloaded>, keep: usize) {
     let Ok(mut list) = PRELOADED.lock() else {
         return;
     };
@@ -169,7 +177,17 @@ fn store(root: PathBuf, loaded: Option<Preloaded>) {
     if let Some(p) = loaded {
         LOADED.fetch_add(1, Ordering::Relaxed);
         list.insert(0, p);
-        list.truncate(MAX_PRELOADED);
+    }
+    list.truncate(keep);
+}
+
+/// Moves `root`'s map to the front: it was requested again.
+fn touch(root: &Path) {
+    if let Ok(mut list) = PRELOADED.lock() {
+        if let Some(at) = list.iter().position(|p| p.root == root) {
+            let p = list.remove(at);
+            list.insert(0, p);
+        }
     }
 }
 

@@ -125,10 +125,11 @@ fn watchman_status_request(
 // Parses the dirstate of the working copy at `root` in a background
 // thread, for the processes this one forks later (the chg server, after a
 // worker's command ended: hgext3rd/rustext.py); `hg_core::dirstate::preload`.
-fn preload_dirstate(py: Python, root: PyBytes) -> PyResult<PyObject> {
+// `keep`: how many repositories' maps to hold at most (0: none).
+fn preload_dirstate(py: Python, root: PyBytes, keep: usize) -> PyResult<PyObject> {
     use std::os::unix::ffi::OsStrExt;
     let root = std::path::Path::new(std::ffi::OsStr::from_bytes(root.data(py)));
-    hg_core::dirstate::preload::request(root);
+    hg_core::dirstate::preload::request(root, keep);
     Ok(py.None())
 }
 
@@ -214,7 +215,7 @@ pub fn init_module(py: Python, package: &str) -> PyResult<PyModule> {
     m.add(
         py,
         "preload_dirstate",
-        py_fn!(py, preload_dirstate(root: PyBytes)),
+        py_fn!(py, preload_dirstate(root: PyBytes, keep: usize)),
     )?;
     m.add(py, "preload_counters", py_fn!(py, preload_counters()))?;
     m.add(
