@@ -82,10 +82,13 @@ pub fn request(root: &Path, keep: usize) {
             .name("dirstate-preload".into())
             .spawn(move || {
                 while let Ok((root, keep)) = rx.recv() {
-                    let loaded = if keep == 0 { Err(()) } else { load(&root) };
-                    match loaded {
+                    if keep == 0 {
+                        store(root, None, 0);
+                        continue;
+                    }
+                    match load(&root) {
                         Ok(Some(loaded)) => store(root, Some(loaded), keep),
-                        Ok(None) => touch(&root), // unchanged since the last load
+                        Ok(None) => touch(&root, keep), // unchanged since the last load
                         Err(_) => store(root, None, keep),
                     }
                 }
@@ -98,7 +101,7 @@ pub fn request(root: &Path, keep: usize) {
     }
 }
 
-/// Whether the map held for `root` was parsed from `source`'s file, so
+/// Whether the map held for `root` was parsed from what `same` accepts, so
 /// that loading it again can be skipped (most commands change nothing, and
 /// a parse would compete with the next command for the CPU). For v2 the
 /// docket decides: a data file is only ever appended to past `data_size`.
@@ -112,11 +115,7 @@ fn holds(root: &Path, same: impl Fn(&Source) -> bool) -> bool {
 /// Parses `root`'s dirstate as Mercurial would read it (a v2 docket names
 /// its data file; anything else is v1); `None` if the map held for it is
 /// still the one of its current file.
-fn load(root: &Path) -> Result<Option<Preloaded>, ()> {
-    load_dirstate(root).map_err(|_| ())
-}
-
-fn load_dirstate(root: &Path) -> Result<Option<Preloaded>, DirstateError> {
+fn load(root: &Path) -> Result<Option<Preloaded>, DirstateError> {
     let hg = root.join(".hg");
     let file = std::fs::read(hg.join("dirstate"))?;
     if file.starts_with(V2_FORMAT_MARKER) {
@@ -181,13 +180,15 @@ fn store(root: PathBuf, loaded: Option<Preloaded>, keep: usize) {
     list.truncate(keep);
 }
 
-/// Moves `root`'s map to the front: it was requested again.
-fn touch(root: &Path) {
+/// Moves `root`'s map to the front (it was requested again), keeping at
+/// most `keep` maps.
+fn touch(root: &Path, keep: usize) {
     if let Ok(mut list) = PRELOADED.lock() {
         if let Some(at) = list.iter().position(|p| p.root == root) {
             let p = list.remove(at);
             list.insert(0, p);
         }
+        list.truncate(keep);
     }
 }
 
