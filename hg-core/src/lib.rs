@@ -18,3 +18,4 @@ pub mod store;
 pub mod store_path;
 #[deny(missing_docs)]
 pub mod watchman;
+pub(crate) mod whole_file;

@@ -98,10 +98,15 @@ pub fn check_lookup(
         .fixup
         .iter()
         .map(|(path, f)| {
+            // Bytes, ints and untracked tuples only: see `conv::untracked`.
             let mtime = conv::timestamp_tuple(py, &f.mtime);
-            (PyBytes::new(py, path), (f.mode, f.size, mtime))
-                .to_py_object(py)
-                .into_object()
+            let cache_info =
+                conv::untracked((f.mode, f.size, mtime).to_py_object(py).into_object());
+            conv::untracked(
+                (PyBytes::new(py, path), cache_info)
+                    .to_py_object(py)
+                    .into_object(),
+            )
         })
         .collect();
     let undecided: Vec<Vec<u8>> = out.undecided.into_iter().map(|(p, _)| p).collect();

@@ -15,7 +15,7 @@
 
 use std::ffi::OsStr;
 use std::fs::{File, Metadata};
-use std::io::{self, Read};
+use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::PermissionsExt;
@@ -114,11 +114,7 @@ pub(crate) fn flags(stat: Result<&Metadata, &io::Error>) -> ManifestFlags {
 /// once: the caller keeps the result.
 pub(crate) fn read(root: &Root, path: &[u8], opened: &mut Opened) -> io::Result<Vec<u8>> {
     match opened {
-        Opened::Regular(file, meta) => {
-            let mut data = Vec::with_capacity(meta.len() as usize + 1);
-            file.read_to_end(&mut data)?;
-            Ok(data)
-        }
+        Opened::Regular(file, meta) => crate::whole_file::read_known_len(file, meta.len()),
         Opened::Other(Ok(meta)) if meta.file_type().is_symlink() => {
             Ok(std::fs::read_link(root.full_path(path))?
                 .into_os_string()

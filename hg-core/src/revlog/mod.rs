@@ -74,7 +74,6 @@ impl FileBytes {
         rel: &[u8],
         path: &Path,
     ) -> Result<Option<FileBytes>, RevlogError> {
-        use std::io::Read;
         let io = |source| RevlogError::Io {
             path: path.to_owned(),
             source,
@@ -103,8 +102,7 @@ impl FileBytes {
             let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
             return Ok(Some(FileBytes::Mapped(map)));
         }
-        let mut bytes = Vec::with_capacity(len as usize);
-        file.read_to_end(&mut bytes).map_err(io)?;
+        let bytes = crate::whole_file::read_known_len(&mut file, len).map_err(io)?;
         Ok(Some(FileBytes::Owned(bytes)))
     }
 }
