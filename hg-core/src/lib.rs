@@ -11,6 +11,7 @@ pub mod filelog;
 pub mod lookup;
 pub mod manifest;
 pub mod matchers;
+pub mod parent_fd;
 pub mod requirements;
 pub mod revlog;
 pub mod status;

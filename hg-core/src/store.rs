@@ -13,6 +13,7 @@ use rustix::fs::{Mode, OFlags};
 use crate::changelog::Changelog;
 use crate::filelog::Filelog;
 use crate::manifest::{Manifest, Manifestlog};
+use crate::parent_fd::ParentFd;
 use crate::requirements::{RepoRequirements, RequirementsError};
 use crate::revlog::{Node, Revlog, RevlogError};
 use crate::store_path::StoreEncoding;
@@ -105,11 +106,24 @@ impl Store {
     /// Opens the filelog of `file` (relative to the repository root,
     /// `/`-separated). A file never committed has an empty filelog.
     pub fn filelog(&self, file: &[u8]) -> Result<Filelog, RevlogError> {
+        self.filelog_in(file, &mut ParentFd::default())
+    }
+
+    /// [`Store::filelog`] for one of many files taken in order: `parent`
+    /// keeps the previous filelog's directory open, so a neighbour's index
+    /// is opened by its name alone.
+    pub fn filelog_in(&self, file: &[u8], parent: &mut ParentFd) -> Result<Filelog, RevlogError> {
         let index_rel = self.encoding.filelog_index(file);
         let index = self.join(&index_rel);
         let data = self.join(&self.encoding.filelog_data(file));
-        let dir = self.dir.as_deref().map(AsFd::as_fd);
-        Ok(Filelog::new(Revlog::open_in(dir, &index_rel, index, data)?))
+        let revlog = match self.dir.as_deref() {
+            Some(dir) => {
+                let (at, rel) = parent.resolve(dir.as_fd(), &index_rel);
+                Revlog::open_in(Some(at), rel, index, data)?
+            }
+            None => Revlog::open_in(None, &index_rel, index, data)?,
+        };
+        Ok(Filelog::new(revlog))
     }
 
     /// The manifest of changeset `node` (the empty manifest for the null

@@ -31,6 +31,7 @@ use super::working::{self, Opened};
 use super::{Context, Fixup, UndecidedReason};
 use crate::dirstate::TruncatedTimestamp;
 use crate::manifest::{ManifestEntry, ManifestFlags};
+use crate::parent_fd::ParentFd;
 
 /// The decision for one file.
 #[derive(Debug)]
@@ -59,16 +60,24 @@ impl From<UndecidedReason> for Stop {
     }
 }
 
+/// The directories of the previous file decided by a thread of work, kept
+/// open (see [`crate::parent_fd`]): its working directory and its filelog's.
+#[derive(Default)]
+pub(crate) struct Parents {
+    working: ParentFd,
+    store: ParentFd,
+}
+
 /// Decides `path`.
-pub(crate) fn decide(ctx: &Context, path: &[u8]) -> Verdict {
+pub(crate) fn decide(ctx: &Context, parents: &mut Parents, path: &[u8]) -> Verdict {
     let Some(entry) = ctx.manifest.get(path) else {
         return Verdict::Modified;
     };
-    let mut opened = working::open(&ctx.root, path);
+    let mut opened = working::open(&ctx.root, &mut parents.working, path);
     if working::flags(opened.stat()) != entry.flags {
         return Verdict::Modified;
     }
-    match differs(ctx, path, &entry, &mut opened) {
+    match differs(ctx, &mut parents.store, path, &entry, &mut opened) {
         Ok(true) => return Verdict::Modified,
         Ok(false) => {}
         Err(Stop::Deleted) => return Verdict::Deleted,
@@ -114,11 +123,18 @@ fn sizes_allow_compare(stored: u64, working: u64, symlink: bool) -> bool {
 /// `p1[f].cmp(wctx[f])`: whether the working file differs from `entry`.
 fn differs(
     ctx: &Context,
+    store_parent: &mut ParentFd,
     path: &[u8],
     entry: &ManifestEntry,
     opened: &mut Opened,
 ) -> Result<bool, Stop> {
-    let stored = StoredFile::open(ctx.store, path, entry.node, ctx.options.meta_rule)?;
+    let stored = StoredFile::open(
+        ctx.store,
+        store_parent,
+        path,
+        entry.node,
+        ctx.options.meta_rule,
+    )?;
     let symlink = entry.flags == ManifestFlags::Symlink;
     let stat_len = opened.stat().ok().map(Metadata::len);
     let mut content = None;

@@ -191,9 +191,13 @@ pub fn check_lookup(
         options,
         audit: audit::Auditor::new(repo_root, &sorted),
     };
+    // Each split of the (sorted) list keeps its previous file's
+    // directories open: see `parent_fd`.
     let verdicts: Vec<Verdict> = sorted
         .par_iter()
-        .map(|path| decide::decide(&ctx, path))
+        .map_init(decide::Parents::default, |parents, path| {
+            decide::decide(&ctx, parents, path)
+        })
         .collect();
     let mut out = LookupOutcome::default();
     for (path, verdict) in sorted.into_iter().zip(verdicts) {

@@ -11,6 +11,7 @@ use sha1::{Digest, Sha1};
 
 use super::{MetaRule, UndecidedReason};
 use crate::filelog::{parse_metadata, Filelog, META_MARKER};
+use crate::parent_fd::ParentFd;
 use crate::revlog::{Node, Revision, RevisionFlags, NULL_REVISION};
 use crate::store::Store;
 
@@ -58,11 +59,12 @@ impl StoredFile {
     /// flags change what the stored text means are refused.
     pub(crate) fn open(
         store: &Store,
+        parent: &mut ParentFd,
         path: &[u8],
         node: Node,
         rule: MetaRule,
     ) -> Result<StoredFile, UndecidedReason> {
-        let filelog = store.filelog(path)?;
+        let filelog = store.filelog_in(path, parent)?;
         let rev = filelog.rev(&node)?;
         let flags = filelog.flags(rev)?.needs_processing();
         if flags.0 != 0 {

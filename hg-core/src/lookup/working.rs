@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use rustix::fs::{Mode, OFlags};
 
 use crate::manifest::ManifestFlags;
+use crate::parent_fd::ParentFd;
 
 /// The working copy's root: its path, and a descriptor to open files
 /// relative to (none if the root could not be opened: then full paths).
@@ -68,11 +69,12 @@ impl Opened {
 }
 
 /// Opens the working file `path`: see the module docs.
-pub(crate) fn open(root: &Root, path: &[u8]) -> Opened {
+pub(crate) fn open(root: &Root, parent: &mut ParentFd, path: &[u8]) -> Opened {
     if let Some(fd) = &root.fd {
         // NONBLOCK: a FIFO put in a file's place must not block the open.
         let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
-        if let Ok(file) = rustix::fs::openat(fd.as_fd(), path, flags, Mode::empty()) {
+        let (at, rel) = parent.resolve(fd.as_fd(), path);
+        if let Ok(file) = rustix::fs::openat(at, rel, flags, Mode::empty()) {
             let file = File::from(file);
             if let Ok(meta) = file.metadata() {
                 if meta.file_type().is_file() {
