@@ -241,3 +241,26 @@ fn only_the_most_recently_requested_repositories_are_kept() {
     }
     assert!(!is_preloaded(repos[0].0.path()) && !is_preloaded(repos[2].0.path()));
 }
+
+/// The loader runs at the lowest priority (nice 19), so that a parse for
+/// the next command never takes a core from the command running now. Read
+/// from `/proc`: field 19 of the thread's `stat` is its nice value.
+#[test]
+fn the_loader_thread_runs_at_the_lowest_priority() {
+    let _serial = serial();
+    drain(); // the loader exists and has run
+    let mut found = None;
+    for task in std::fs::read_dir("/proc/self/task").unwrap() {
+        let task = task.unwrap().path();
+        let comm = std::fs::read_to_string(task.join("comm")).unwrap_or_default();
+        // The kernel keeps 15 bytes of a thread's name.
+        if comm.trim_end() == "dirstate-preloa" {
+            let stat = std::fs::read_to_string(task.join("stat")).unwrap();
+            // Fields after the command name, which is in parentheses.
+            let rest = &stat[stat.rfind(')').unwrap() + 2..];
+            let nice: i32 = rest.split(' ').nth(16).unwrap().parse().unwrap();
+            found = Some(nice);
+        }
+    }
+    assert_eq!(found, Some(19), "the loader thread's nice value");
+}

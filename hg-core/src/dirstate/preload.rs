@@ -34,6 +34,12 @@ use super::on_disk::OnDiskBytes;
 /// bytes and the map), in a process that lives long.
 pub const DEFAULT_KEEP: usize = 4;
 
+/// The loader thread's nice value: the lowest priority. A server that
+/// serves several repositories in turn loads one map per command, each a
+/// parse of the whole dirstate; at normal priority that competes for the
+/// cores with the next worker, which has started by then.
+const LOADER_NICE: i32 = 19;
+
 /// What a preloaded map was parsed from, to be compared with a caller's input.
 enum Source {
     /// The dirstate-v1 file's bytes.
@@ -81,6 +87,14 @@ pub fn request(root: &Path, keep: usize) {
         std::thread::Builder::new()
             .name("dirstate-preload".into())
             .spawn(move || {
+                // Preloading is a guess about the next command: it must
+                // never slow the command running now. At the lowest
+                // priority (on Linux a thread's own), it only gets a core
+                // a worker leaves idle. Best effort: without it, it runs.
+                let _ = rustix::process::setpriority_process(
+                    Some(rustix::thread::gettid()),
+                    LOADER_NICE,
+                );
                 while let Ok((root, keep)) = rx.recv() {
                     if keep == 0 {
                         store(root, None, 0);
