@@ -609,6 +609,39 @@ def make_variants(sizes, floor_exe, commands, impls, fmts=("v1", "v2")):
     return variants
 
 
+def alternated(order):
+    """`order` with the implementations of each group of variants (one size,
+    format and command; the touched commands of one copy count as one
+    command) taken in reverse order, each implementation's own runs kept in
+    order (a "touched2" run right after its "touched" run). Odd rounds use
+    it, so that no implementation always runs first on a copy and pays for
+    the page cache that the others then find warm. The watchman group keeps
+    its order (its fsmonitor state files are swapped per implementation)."""
+    def block(var):
+        k = var.key
+        return (k[0], k[1], "touched" if str(k[2]).startswith("touched") else k[2])
+
+    out, i = [], 0
+    while i < len(order):
+        j = i
+        while j < len(order) and block(order[j]) == block(order[i]):
+            j += 1
+        group = order[i:j]
+        if str(group[0].key[2]).startswith("watchman"):
+            out.extend(group)
+        else:
+            chunks = []
+            for var in group:
+                if chunks and chunks[-1][0].key[3] == var.key[3]:
+                    chunks[-1].append(var)
+                else:
+                    chunks.append([var])
+            for chunk in reversed(chunks):
+                out.extend(chunk)
+        i = j
+    return out
+
+
 def fmt_s(t):
     if t != t:  # NaN
         return "n/a"
@@ -696,7 +729,7 @@ def render(variants, sizes, args, meta, commands, impls, extra=()):
         meta["hg_version"], meta["venv"], meta["date"], meta["commit"]))
     lines.append("- machine: %s, %d cores; load average %s before, %s after (shared machine: other jobs were running)"
                  % (meta["machine"], meta["cores"], meta["load_before"], meta["load_after"]))
-    lines.append("- medians of %d runs after %d warm-up round(s), round-robin over all variants; "
+    lines.append("- medians of %d runs after %d warm-up round(s), round-robin over all variants (implementations in reverse order on odd rounds, except in the watchman group); "
                  "RSS = peak of the command (spawned by `benches/floor`'s `measure`, not by the Python harness)"
                  % (args.runs, args.warmup))
     if getattr(args, "oracle_only", None):
@@ -1483,7 +1516,7 @@ def run_session(args, sizes, commands, wcommands, impls, notes, hg, output, tmp,
         ap.error("--oracle-only needs a warm-up round (--warmup 1 or more)")
     for r in range(rounds):
         t0 = time.time()
-        for var in order:
+        for var in (order if r % 2 == 0 else alternated(order)):
             if var.unsupported is not None:
                 continue
             if r >= args.warmup and var.key[3] in oracle_only:
