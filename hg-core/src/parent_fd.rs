@@ -31,6 +31,8 @@ impl ParentFd {
     /// Where to open `path` (relative to `base`) from: the descriptor and
     /// the path relative to it. A path without a directory part, or whose
     /// directory cannot be opened, is returned whole, relative to `base`.
+    /// Every call on one `ParentFd` must pass the same `base`: the
+    /// directory kept open was resolved from it.
     pub fn resolve<'s, 'p>(
         &'s mut self,
         base: BorrowedFd<'s>,
