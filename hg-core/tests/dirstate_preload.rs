@@ -5,7 +5,9 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use hg_core::dirstate::preload::{counters, is_preloaded, take_v1, take_v2, DEFAULT_KEEP};
+use hg_core::dirstate::preload::{
+    counters, is_preloaded, pending_requests, take_v1, take_v2, DEFAULT_KEEP,
+};
 use hg_core::dirstate::v2::write::WRITE_MODE_FORCE_NEW;
 use hg_core::dirstate::{DirstateMap, Docket};
 
@@ -53,18 +55,23 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Waits until the loader has handled every request made so far: it takes
-/// them in order, so a marker repository requested last is loaded last.
+/// Waits until the loader has handled every request made so far.
 fn drain() {
-    let marker = repo();
-    let mut m = DirstateMap::new_empty();
-    m.set_tracked(marker.path().to_str().unwrap().as_bytes())
-        .unwrap();
-    let bytes = m.pack_v1(&([9; 20], [9; 20])).unwrap();
-    std::fs::write(marker.path().join(".hg/dirstate"), &bytes).unwrap();
-    request(marker.path());
-    wait_for(marker.path());
-    assert!(take_v1(&bytes).is_some());
+    let start = Instant::now();
+    while pending_requests() > 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the loader never finished"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Drops every kept map and the loader's memory of recent requests, so a
+/// test starts from an empty list whatever ran before it.
+fn reset() {
+    hg_core::dirstate::preload::request(Path::new("/nonexistent/reset"), 0);
+    drain();
 }
 
 fn repo() -> tempfile::TempDir {
@@ -76,6 +83,7 @@ fn repo() -> tempfile::TempDir {
 #[test]
 fn v1_map_is_handed_over_for_equal_bytes_only_and_once() {
     let _serial = serial();
+    reset();
     let dir = repo();
     let parents = ([1; 20], [2; 20]);
     let bytes = sample_map().pack_v1(&parents).unwrap();
@@ -99,6 +107,7 @@ fn v1_map_is_handed_over_for_equal_bytes_only_and_once() {
 #[test]
 fn v2_map_is_handed_over_for_equal_docket_and_data_only() {
     let _serial = serial();
+    reset();
     let dir = repo();
     let (data, meta, _append) = sample_map().pack_v2(WRITE_MODE_FORCE_NEW).unwrap();
     let docket = Docket {
@@ -148,6 +157,7 @@ fn v2_map_is_handed_over_for_equal_docket_and_data_only() {
 #[test]
 fn a_dirstate_that_does_not_parse_is_not_kept() {
     let _serial = serial();
+    reset();
     let bad = repo();
     std::fs::write(bad.path().join(".hg/dirstate"), b"too short").unwrap();
     let missing = repo();
@@ -167,6 +177,7 @@ fn a_dirstate_that_does_not_parse_is_not_kept() {
 #[test]
 fn an_unchanged_dirstate_is_not_parsed_again_and_a_changed_one_is() {
     let _serial = serial();
+    reset();
     for v2 in [false, true] {
         let dir = repo();
         let mut m = sample_map();
@@ -197,7 +208,7 @@ fn an_unchanged_dirstate_is_not_parsed_again_and_a_changed_one_is() {
         drain();
         assert_eq!(
             counters().0,
-            loaded + 1,
+            loaded,
             "v2={v2}: reloaded an unchanged dirstate"
         );
         m.set_tracked(b"new").unwrap();
@@ -206,7 +217,7 @@ fn an_unchanged_dirstate_is_not_parsed_again_and_a_changed_one_is() {
         drain();
         assert_eq!(
             counters().0,
-            loaded + 3,
+            loaded + 1,
             "v2={v2}: a changed dirstate was not reloaded"
         );
     }
@@ -215,6 +226,7 @@ fn an_unchanged_dirstate_is_not_parsed_again_and_a_changed_one_is() {
 #[test]
 fn only_the_most_recently_requested_repositories_are_kept() {
     let _serial = serial();
+    reset();
     let repos: Vec<_> = (0..3u8)
         .map(|i| {
             let dir = repo();
@@ -228,8 +240,11 @@ fn only_the_most_recently_requested_repositories_are_kept() {
     keep2(1);
     // Requested again, unchanged: not parsed again, but now the most recent.
     keep2(0);
+    // New to a full list, but requested twice within the last two requests.
+    keep2(2);
     keep2(2);
     wait_for(repos[2].0.path());
+    drain();
     assert!(is_preloaded(repos[0].0.path()));
     assert!(!is_preloaded(repos[1].0.path()));
     assert!(take_v1(&repos[1].1).is_none());
@@ -242,13 +257,53 @@ fn only_the_most_recently_requested_repositories_are_kept() {
     assert!(!is_preloaded(repos[0].0.path()) && !is_preloaded(repos[2].0.path()));
 }
 
+/// Rotating over more repositories than are kept must not parse a map per
+/// request that is evicted before it is used: the list keeps the first ones
+/// and a newcomer only gets in when requested again soon.
+#[test]
+fn a_rotation_wider_than_the_list_does_not_thrash_it() {
+    let _serial = serial();
+    reset();
+    let repos: Vec<_> = (0..3u8)
+        .map(|i| {
+            let dir = repo();
+            let bytes = sample_map().pack_v1(&([i; 20], [0x66; 20])).unwrap();
+            std::fs::write(dir.path().join(".hg/dirstate"), &bytes).unwrap();
+            dir
+        })
+        .collect();
+    let keep2 = |i: usize| hg_core::dirstate::preload::request(repos[i].path(), 2);
+    let (before, _) = counters();
+    for _round in 0..3 {
+        for i in 0..3 {
+            keep2(i);
+        }
+    }
+    drain();
+    assert_eq!(
+        counters().0,
+        before + 2,
+        "maps parsed for a 3-wide rotation"
+    );
+    assert!(is_preloaded(repos[0].path()) && is_preloaded(repos[1].path()));
+    assert!(!is_preloaded(repos[2].path()));
+    // Working in the third repository for a while brings it in, in place
+    // of the least recently requested one.
+    keep2(2);
+    keep2(2);
+    drain();
+    assert_eq!(counters().0, before + 3);
+    assert!(is_preloaded(repos[2].path()) && is_preloaded(repos[1].path()));
+    assert!(!is_preloaded(repos[0].path()));
+}
+
 /// The loader runs at the lowest priority (nice 19), so that a parse for
 /// the next command never takes a core from the command running now. Read
 /// from `/proc`: field 19 of the thread's `stat` is its nice value.
 #[test]
 fn the_loader_thread_runs_at_the_lowest_priority() {
     let _serial = serial();
-    drain(); // the loader exists and has run
+    reset(); // the loader exists and has run
     let mut found = None;
     for task in std::fs::read_dir("/proc/self/task").unwrap() {
         let task = task.unwrap().path();
