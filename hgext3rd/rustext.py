@@ -20,7 +20,10 @@ after each command that used it, in a background thread, and the next
 command's forked worker takes that map instead of parsing the file again
 when (and only when) the bytes it reads are the ones the map was parsed
 from. The server keeps the maps of the four repositories used most
-recently; ``[rustext] chg-preload-repos = N`` keeps N (0 turns it off).
+recently; a repository new to a full set gets in on its second command
+within four, so a server serving more repositories in turn does not parse
+a map per command that is dropped unused. ``[rustext] chg-preload-repos =
+N`` keeps N (0 turns it off).
 
 It is enabled by hg-rustext's defaults file (``[extensions] rustext =`` in
 ``mercurial/defaultrc/hg-rustext.rc``, read when ``HGRCPATH`` is unset);
