@@ -30,10 +30,14 @@ Implementations (`--impls`, default: every one available for the version):
   environment (`HGMODULEPOLICY=c`, or the installed policy with our defaults
   file). chg starts one server per environment and config hash; each chg
   implementation gets its own `CHGSOCKNAME` in a private temporary
-  directory, its server is started by an untimed run (the empty repository)
-  before the rounds, its environment is the same on every run, and a timed
-  run during which a new server socket appears in its directory is a
-  failure (`CHG SERVER STARTED DURING ...`; the report counts the starts).
+  directory, and by default (`--chg-servers per-copy`) each working copy
+  its own server in a subdirectory of it, as a user working in one
+  repository has one that served it before (`--chg-servers shared`: one
+  server per implementation for every copy in turn). Each server is started
+  by an untimed run before the rounds, its environment is the same on
+  every run, and a timed run during which a new server socket appears in
+  its directory is a failure (`CHG SERVER STARTED DURING ...`; the report
+  counts the starts).
   The servers are stopped at the end (their sockets removed, then SIGTERM by
   pid), even on error or SIGTERM. Their peak RSS is n/a in the tables (the
   command runs in a worker forked by the server, which `measure` cannot
@@ -128,6 +132,7 @@ import json
 import hashlib
 import os
 import platform
+import re
 import shlex
 import shutil
 import signal
@@ -243,6 +248,27 @@ def chg_sockdir(tmp, name):
     path = os.path.join(tmp, "chg", name)
     os.makedirs(path, mode=0o700)
     return path
+
+
+# How chg implementations share servers (`--chg-servers`): "per-copy" gives
+# every working copy its own server, as a user working in one repository
+# has (consecutive commands there go through a server that has served it);
+# "shared" sends every copy through one server per implementation, which
+# then serves a dozen repositories in turn.
+CHG_SERVERS = {"mode": "per-copy"}
+
+
+def chg_server_of(impl, key, env):
+    """(environment, socket directory) of the chg server that variant `key`
+    of `impl` runs through; (env, None) for an implementation without chg."""
+    if impl is None or not impl.chg_dir:
+        return env, None
+    if CHG_SERVERS["mode"] != "per-copy":
+        return env, impl.chg_dir
+    name = "-".join(re.sub(r"[^A-Za-z0-9]+", "_", str(k)) for k in key[:3])
+    sub = os.path.join(impl.chg_dir, name)
+    os.makedirs(sub, mode=0o700, exist_ok=True)
+    return dict(env, CHGSOCKNAME=os.path.join(sub, "server")), sub
 
 
 def venv_python_run(python, code, policy=None):
@@ -558,8 +584,8 @@ def make_variants(sizes, floor_exe, commands, impls, fmts=("v1", "v2")):
     variants = {}
 
     def add(key, argv, cwd, env, repo=None, prepare=None, after=None):
-        impl = impls.get(key[3])
-        variants[key] = Variant(key, argv, cwd, env, repo, prepare, after, impl.chg_dir if impl else None)
+        env, chg_dir = chg_server_of(impls.get(key[3]), key, env)
+        variants[key] = Variant(key, argv, cwd, env, repo, prepare, after, chg_dir)
 
     for fmt in fmts:
         empty = gen.ensure_empty(fmt)
@@ -1042,7 +1068,8 @@ def make_watchman_variants(sizes, fmts, wcommands, wimpls, states):
             after = lambda r=repo, n=impl.name, c=check: states.after(r, n, c)  # noqa: E731
         else:
             prepare = after = None
-        var = Variant(key, impl.argv + ["status"], repo, impl.env(), repo, prepare, after, impl.chg_dir)
+        env, chg_dir = chg_server_of(impl, key, impl.env())
+        var = Variant(key, impl.argv + ["status"], repo, env, repo, prepare, after, chg_dir)
         if not impl.fsmonitor and check:
             var.after = lambda v=var: paths_digest(status_paths(v.stdout))
         variants[key] = var
@@ -1189,11 +1216,12 @@ def stop_chg_servers(chg_impls):
     pids = []
     for impl in chg_impls:
         pids += chg_servers(impl.chg_dir)
-        for name in os.listdir(impl.chg_dir):
-            try:
-                os.unlink(os.path.join(impl.chg_dir, name))
-            except OSError:
-                pass
+        for top, _dirs, names in os.walk(impl.chg_dir):
+            for name in names:
+                try:
+                    os.unlink(os.path.join(top, name))
+                except OSError:
+                    pass
     deadline = time.time() + 5
     while pids and time.time() < deadline:
         time.sleep(0.2)
@@ -1347,6 +1375,10 @@ def render_watchman(v, sizes, fmts, wcommands, wimpls, wmeta):
 
 def render_chg(variants, chg_memory):
     lines = ["## chg servers", ""]
+    lines.append("Servers: %s." % ("one per working copy and implementation (`--chg-servers per-copy`)"
+                                   if CHG_SERVERS["mode"] == "per-copy" else
+                                   "one per implementation, every copy in turn (`--chg-servers shared`)"))
+    lines.append("")
     lines.append("The servers running after the last round, with their peak RSS (VmHWM); a command runs in a worker "
                  "forked from its implementation's server, whose own peak `measure` cannot see (the tables say n/a). "
                  "Server starts seen (a new socket in the implementation's directory) during untimed runs (the first "
@@ -1355,9 +1387,12 @@ def render_chg(variants, chg_memory):
     for name, servers in chg_memory.items():
         untimed = sum(var.untimed_starts for var in variants.values() if var.key[3] == name)
         timed = sum(var.restarts for var in variants.values() if var.key[3] == name)
-        lines.append("- %s: %s; starts: %d untimed, %d timed" % (
-            name, ", ".join("pid %d (%s), %.0f MB" % (p, a, m) for p, m, a in servers) or "no server running",
-            untimed, timed))
+        if len(servers) > 2:
+            peaks = sorted(m for _, m, _ in servers)
+            running = "%d servers, %.0f to %.0f MB" % (len(servers), peaks[0], peaks[-1])
+        else:
+            running = ", ".join("pid %d (%s), %.0f MB" % (p, a, m) for p, m, a in servers) or "no server running"
+        lines.append("- %s: %s; starts: %d untimed, %d timed" % (name, running, untimed, timed))
     lines.append("")
     return lines
 
@@ -1377,6 +1412,9 @@ def main():
                     "chg-C and chg-ours only with the watchman group)" % ",".join(IMPLS))
     ap.add_argument("--upstream-hg", help="upstream-rust's hg (default bench-data/upstream/<version>/venv/bin/hg)")
     ap.add_argument("--rhg", help="the rhg executable (default bench-data/upstream/<version>/bin/rhg)")
+    ap.add_argument("--chg-servers", choices=("per-copy", "shared"), default="per-copy",
+                    help="chg: a server per working copy (default; a user working in one repository) or one per "
+                         "implementation for all copies")
     ap.add_argument("--chg", help="the chg executable (default: built on demand into bench-data/chg/<version>/)")
     ap.add_argument("--sizes", default="100k,260k", help="comma-separated file counts (e.g. 100k,260k)")
     ap.add_argument("--formats", default="v1,v2", help="comma-separated dirstate formats (default v1,v2)")
@@ -1390,6 +1428,7 @@ def main():
     ap.add_argument("--output", help="markdown report path (default benches/results/latest-<version>.md, "
                     "-touched.md or -watchman.md when only that group runs)")
     args = ap.parse_args()
+    CHG_SERVERS["mode"] = args.chg_servers
     if args.hg_version not in SUPPORTED_VERSIONS:
         print("warning: Mercurial %s is not one of the supported versions (%s)"
               % (args.hg_version, ", ".join(SUPPORTED_VERSIONS)), file=sys.stderr)
@@ -1503,12 +1542,12 @@ def run_session(args, sizes, commands, wcommands, impls, notes, hg, output, tmp,
                 print("  %s: %s" % (impl.name, impl.describe), flush=True)
         for key, trace in wmeta["traces"]:
             print("  route %s %s %s: %s" % (size_label(key[0]), key[1], key[2], "; ".join(trace)), flush=True)
-    # chg: each server is started by an untimed run (the empty repository)
-    # before the rounds; a timed run during which one starts is a failure.
-    for impl in impls.values():
-        if impl.chg_dir:
-            for fmt in args.fmts:
-                variants[("-", fmt, EMPTY, impl.name)].run(record=False)
+    # chg: each server is started by an untimed run (the first variant that
+    # goes through it) before the rounds; a timed run during which one
+    # starts is a failure.
+    for var in variants.values():
+        if var.chg_dir and not chg_stamp(var.chg_dir):
+            var.run(record=False)
     order = list(variants.values())
     rounds = args.warmup + args.runs
     oracle_only = {i.strip() for i in (args.oracle_only or "").split(",") if i.strip()}
