@@ -558,21 +558,7 @@ impl DirstateMap {
             })
             .collect();
         if all && !self.from_v1 {
-            let mut dirs: PathHashMap<&[u8], ()> = PathHashMap::default();
-            for (p, _) in self.iter() {
-                for d in ancestors(p) {
-                    if dirs.insert(d, ()).is_some() {
-                        break;
-                    }
-                }
-            }
-            for d in self.dir_cache.keys() {
-                dirs.insert(d, ());
-                for a in ancestors(d) {
-                    dirs.insert(a, ());
-                }
-            }
-            for d in dirs.into_keys() {
+            for d in self.node_directories().into_keys() {
                 if self.contains_key(d) {
                     continue;
                 }
@@ -585,6 +571,27 @@ impl DirstateMap {
         }
         out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         out.into_iter()
+    }
+
+    /// The directories dirstate-v2 has a node for: every ancestor of an
+    /// entry, and every cached directory with its ancestors (as stored;
+    /// the root is not a node, callers drop a "" key).
+    pub(crate) fn node_directories(&self) -> PathHashMap<&[u8], ()> {
+        let mut dirs: PathHashMap<&[u8], ()> = PathHashMap::default();
+        for (p, _) in self.iter() {
+            for d in ancestors(p) {
+                if dirs.insert(d, ()).is_some() {
+                    break;
+                }
+            }
+        }
+        for d in self.dir_cache.keys() {
+            dirs.insert(d, ());
+            for a in ancestors(d) {
+                dirs.insert(a, ());
+            }
+        }
+        dirs
     }
 
     /// All entries sorted by path bytes: a directory's subtree is then the

@@ -17,7 +17,6 @@
 use std::cmp::Ordering;
 
 use super::{TreeMetadata, ACCEPTABLE_UNREACHABLE_BYTES_RATIO, NODE_SIZE};
-use crate::dirstate::dirs::ancestors;
 use crate::dirstate::entry::v2_flags::*;
 use crate::dirstate::map::{OldBlock, V2Origin};
 use crate::dirstate::pathhash::PathHashMap;
@@ -353,28 +352,13 @@ pub(crate) fn nodes_in_component_order(map: &DirstateMap) -> Vec<(&[u8], Option<
 /// corrupted file), where "/x" lies below the node "" in component order
 /// but the byte string "" also names the root directory.
 fn nodes_by_sorting(map: &DirstateMap) -> Vec<(&[u8], Option<&DirstateEntry>)> {
-    let mut dirs: PathHashMap<&[u8], ()> = PathHashMap::default();
-    for (p, _) in map.iter() {
-        for d in ancestors(p) {
-            if dirs.insert(d, ()).is_some() {
-                break;
-            }
-        }
-    }
-    for d in map.dir_cache.keys() {
-        if !d.is_empty() {
-            dirs.insert(d, ());
-            for a in ancestors(d) {
-                dirs.insert(a, ());
-            }
-        }
-    }
+    let dirs = map.node_directories();
     let mut nodes: Vec<(&[u8], Option<&DirstateEntry>)> =
         Vec::with_capacity(map.len() + dirs.len());
     nodes.extend(map.iter().map(|(p, e)| (p, Some(e))));
     nodes.extend(
         dirs.into_keys()
-            .filter(|d| !map.contains_key(d))
+            .filter(|d| !d.is_empty() && !map.contains_key(d))
             .map(|d| (d, None)),
     );
     nodes.sort_unstable_by(|a, b| component_order(a.0, b.0));
