@@ -77,3 +77,46 @@ def test_the_v2_data_file_is_read_once(tmp_path):
     out, reads = run(root, dict(env, RACE_ONCE="1"), *ours, "status")
     assert out == truth
     assert len(reads) == 2, reads
+
+
+def test_status_answers_from_the_v2_tree_in_place(tmp_path):
+    """`hg status` on a dirstate-v2 repository whose directory cache is
+    recorded never builds the map's tables: the lookups, the walk's entries
+    and its cached directories are read from the data file in place. The
+    output stays C's, and a command that mutates the map still works."""
+    root = str(tmp_path / "repo")
+    env = dict(os.environ, HGRCPATH="", HGPLAIN="1", HGUSER="t")
+    env.pop("HGMODULEPOLICY", None)
+    c_env = dict(env, HGMODULEPOLICY="c")
+    subprocess.run([HG, "init", "--config", "format.use-dirstate-v2=yes", root], check=True, env=env)
+    for d in ("a", "a/b", "c"):
+        os.makedirs(os.path.join(root, d), exist_ok=True)
+        for i in range(5):
+            with open(os.path.join(root, d, "f%d" % i), "w") as fp:
+                fp.write("%s %d\n" % (d, i))
+    run(root, c_env, "commit", "-Aqm", "one")
+    run(root, c_env, "cp", "a/f1", "c/copied")
+    with open(os.path.join(root, "a/b/f2"), "w") as fp:
+        fp.write("changed\n")
+    with open(os.path.join(root, "c/new"), "w") as fp:
+        fp.write("new\n")
+
+    truth, _ = run(root, c_env, "status", "-C")
+    trace_env = dict(env, RUSTEXT_STATUS_TRACE="1")
+    ours = ["--config", "extensions.rustext="]
+    traces = []
+    for _ in range(3):
+        res = subprocess.run([HG, "--config", "storage.dirstate-v2.slow-path=allow"] + ours + ["status", "-C"],
+                             cwd=root, env=trace_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+        assert res.returncode == 0, res.stderr
+        assert res.stdout == truth
+        traces.append([line for line in res.stderr.splitlines() if line.startswith(b"rustext-status: native")])
+    assert all(len(t) == 1 for t in traces), traces
+    # The first run may record directory mtimes (a write builds the
+    # tables); once they are recorded, nothing does.
+    assert b"map tables not built, read in place" in traces[-1][0], traces
+
+    run(root, env, *ours, "add", "c/new")
+    out, _ = run(root, env, *ours, "status", "-C")
+    truth, _ = run(root, c_env, "status", "-C")
+    assert out == truth and b"A c/new" in out

@@ -318,9 +318,14 @@ pub fn status(
         }
     }
     if tracing() {
+        let tables = if map_obj.inner_ref(py)?.tables_built() {
+            "built"
+        } else {
+            "not built, read in place"
+        };
         eprintln!(
             "rustext-status: native{} (dirs read {}, entries stat'ed {}, dirs from v2 cache {}; \
-             {:.1} ms to the walk's end, {:.1} ms in all)",
+             map tables {tables}; {:.1} ms to the walk's end, {:.1} ms in all)",
             if watched_paths {
                 ", paths from watchman"
             } else {

@@ -30,10 +30,6 @@ impl CopyMap {
         self.map.get(dest).map(|(_, s)| &**s)
     }
 
-    pub(crate) fn contains_key(&self, dest: &[u8]) -> bool {
-        self.map.contains_key(dest)
-    }
-
     /// `copymap[dest] = source`; returns the previous source.
     pub(crate) fn insert(&mut self, dest: &[u8], source: &[u8]) -> Option<Box<[u8]>> {
         if let Some((_, s)) = self.map.get_mut(dest) {
@@ -46,10 +42,6 @@ impl CopyMap {
 
     pub(crate) fn remove(&mut self, dest: &[u8]) -> Option<Box<[u8]>> {
         self.map.remove(dest).map(|(_, s)| s)
-    }
-
-    pub(crate) fn clear(&mut self) {
-        self.map.clear();
     }
 
     /// Destinations, unordered.

@@ -6,12 +6,16 @@ use std::borrow::Cow;
 use super::copymap::CopyMap;
 use super::dirs::{ancestors, DirsIter, DirsMultiset};
 use super::entry::DirstateEntry;
+use super::entry_ref::EntryRef;
 use super::error::DirstateError;
 use super::on_disk::OnDiskBytes;
 use super::pathhash::PathHashMap;
 use super::table::{EntryTable, TableIter};
 use super::timestamp::TruncatedTimestamp;
 use super::v1;
+use super::v2::read as v2_read;
+use super::v2::tree::{self, Facts, Root};
+use std::sync::OnceLock;
 
 /// Parent changeset ids, 20 bytes each.
 pub type Parents = ([u8; 20], [u8; 20]);
@@ -54,7 +58,6 @@ pub(crate) struct V2Origin {
     pub(crate) data_size: usize,
     pub(crate) unreachable_bytes: u32,
     pub(crate) uuid: Vec<u8>,
-    pub(crate) old_blocks: PathHashMap<Box<[u8]>, OldBlock>,
     pub(crate) dirty: PathHashMap<Box<[u8]>, ()>,
     /// Everything changed (after `clear`): no block is reusable.
     pub(crate) all_dirty: bool,
@@ -76,24 +79,55 @@ impl V2Origin {
         }
     }
 
-    /// Whether `dir`'s old child block still describes its subtree.
-    pub(crate) fn reusable(&self, dir: &[u8]) -> Option<OldBlock> {
+    /// Whether `dir`'s old child block (from `old_blocks`) still describes
+    /// its subtree.
+    pub(crate) fn reusable(
+        &self,
+        old_blocks: &PathHashMap<Box<[u8]>, OldBlock>,
+        dir: &[u8],
+    ) -> Option<OldBlock> {
         if self.all_dirty || self.dirty.contains_key(dir) {
             return None;
         }
-        self.old_blocks.get(dir).copied()
+        old_blocks.get(dir).copied()
     }
 }
 
-/// The dirstate in memory: entries in dict order (see `table`), copy sources,
-/// lazily built directory multisets, and the dirstate-v2 extras.
+/// The tables a map is made of: entries in dict order (see `table`), copy
+/// sources, cached directories and, for a map read from dirstate-v2, the
+/// child block of every directory it was read with.
 #[derive(Debug, Default)]
-pub struct DirstateMap {
+pub(crate) struct Parsed {
     pub(crate) entries: EntryTable,
     pub(crate) copies: CopyMap,
+    pub(crate) dir_cache: PathHashMap<Box<[u8]>, CachedDirectory>,
+    pub(crate) old_blocks: PathHashMap<Box<[u8]>, OldBlock>,
+}
+
+/// A dirstate-v2 tree the map answers from in place (see `v2::tree`).
+#[derive(Clone, Copy, Debug)]
+struct InPlace {
+    root: Root,
+    facts: Facts,
+}
+
+/// The dirstate in memory, with lazily built directory multisets and the
+/// dirstate-v2 extras.
+///
+/// A map read from a well-shaped dirstate-v2 tree starts unparsed: lookups,
+/// lengths, the status walk's entries and cached directories are read from
+/// the tree in place, and the tables are built on the first question that
+/// needs them (iteration, a write, any mutation). Until then no mutation
+/// has happened, so the tree and the tables agree.
+#[derive(Debug, Default)]
+pub struct DirstateMap {
+    parsed: OnceLock<Parsed>,
+    in_place: Option<InPlace>,
+    /// Why building the tables from a checked tree failed (never expected:
+    /// `tree::check` tests what parsing needs); writes then refuse.
+    poisoned: OnceLock<String>,
     tracked_dirs: Option<DirsMultiset>,
     all_dirs: Option<DirsMultiset>,
-    pub(crate) dir_cache: PathHashMap<Box<[u8]>, CachedDirectory>,
     pub(crate) ignore_patterns_hash: [u8; 20],
     pub(crate) origin: Option<V2Origin>,
     /// Read from dirstate-v1: its `debug_iter(all)` has no directory nodes,
@@ -134,16 +168,20 @@ impl DirstateMap {
             return Ok((map, ([0; 20], [0; 20])));
         }
         let (records, name_bytes) = v1::count_records(data);
-        map.entries = EntryTable::with_capacity(records, name_bytes);
-        let copies = &mut map.copies;
-        let entries = &mut map.entries;
+        let mut parsed = Parsed {
+            entries: EntryTable::with_capacity(records, name_bytes),
+            ..Parsed::default()
+        };
+        let copies = &mut parsed.copies;
+        let entries = &mut parsed.entries;
         let parents = v1::parse(data, |r| {
             if let Some(c) = r.copy_source {
                 copies.insert(r.path, c);
             }
             entries.append_unindexed(r.path, r.entry)
         })?;
-        map.entries.index_appended();
+        parsed.entries.index_appended();
+        map.parsed = OnceLock::from(parsed);
         Ok((map, parents))
     }
 
@@ -155,7 +193,87 @@ impl DirstateMap {
         metadata: &[u8],
         uuid: &[u8],
     ) -> Result<Self, DirstateError> {
-        super::v2::read::read(data, data_size, metadata, uuid)
+        v2_read::read(data, data_size, metadata, uuid)
+    }
+
+    /// A map read from dirstate-v2: answering from the tree at `root` in
+    /// place when `checked` says it can (`parsed` is then `None`), else
+    /// from the tables `parsed`.
+    pub(crate) fn from_v2(
+        origin: V2Origin,
+        ignore_patterns_hash: [u8; 20],
+        root: Root,
+        checked: Option<Facts>,
+        parsed: Option<Parsed>,
+    ) -> Self {
+        let mut map = Self {
+            ignore_patterns_hash,
+            origin: Some(origin),
+            ..Self::default()
+        };
+        match parsed {
+            Some(p) => map.parsed = OnceLock::from(p),
+            None => map.in_place = checked.map(|facts| InPlace { root, facts }),
+        }
+        map
+    }
+
+    /// The tables, built from the tree on first use.
+    pub(crate) fn parsed(&self) -> &Parsed {
+        self.parsed.get_or_init(|| self.parse_in_place())
+    }
+
+    /// The tables, for a mutation (built from the tree first if needed).
+    fn parsed_mut(&mut self) -> &mut Parsed {
+        self.parsed();
+        match self.parsed.get_mut() {
+            Some(p) => p,
+            None => unreachable!("initialised just above"),
+        }
+    }
+
+    fn parse_in_place(&self) -> Parsed {
+        let (Some(ip), Some(o)) = (&self.in_place, &self.origin) else {
+            return Parsed::default();
+        };
+        match v2_read::parse(&o.data[..o.data_size], ip.root, ip.facts.entries) {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = self.poisoned.set(e.to_string());
+                Parsed::default()
+            }
+        }
+    }
+
+    /// The tree to answer from in place, while the tables are not built.
+    fn tree(&self) -> Option<(&[u8], &InPlace)> {
+        if self.parsed.get().is_some() {
+            return None;
+        }
+        let ip = self.in_place.as_ref()?;
+        let o = self.origin.as_ref()?;
+        Some((&o.data[..o.data_size], ip))
+    }
+
+    /// The node of `path` in the tree read in place; `None` both when the
+    /// tables are built and when there is no such node (check `tree()`).
+    fn node(&self, path: &[u8]) -> Option<(&[u8], super::v2::read::RawNode)> {
+        let (data, ip) = self.tree()?;
+        tree::find(data, ip.root, path).map(|n| (data, n))
+    }
+
+    /// Whether the tables are built (false while a dirstate-v2 map answers
+    /// from its tree in place), so tests and traces can tell.
+    pub fn tables_built(&self) -> bool {
+        self.parsed.get().is_some()
+    }
+
+    /// Refuses to serialize a map whose tables could not be built.
+    fn check_not_poisoned(&self) -> Result<(), DirstateError> {
+        match self.poisoned.get() {
+            Some(why) => Err(DirstateError::Corrupted(why.clone())),
+            None => Ok(()),
+        }
     }
 
     /// The used bytes of the dirstate-v2 data file this map was read from
@@ -166,48 +284,106 @@ impl DirstateMap {
 
     /// Number of entries.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        match self.tree() {
+            Some((_, ip)) => ip.facts.entries,
+            None => self.parsed().entries.len(),
+        }
     }
 
     /// Whether there is no entry.
     pub fn is_empty(&self) -> bool {
-        self.entries.len() == 0
+        self.len() == 0
     }
 
     /// The entry of `path`, if any.
     pub fn get(&self, path: &[u8]) -> Option<DirstateEntry> {
-        self.entries.get(path).copied()
+        self.get_key_value(path).map(|(_, e)| e)
     }
 
     /// The entry of `path` with the map's own copy of the path, for results
     /// that borrow from the map rather than from the question.
-    pub fn get_key_value(&self, path: &[u8]) -> Option<(&[u8], &DirstateEntry)> {
-        self.entries.get_key_value(path)
+    pub fn get_key_value(&self, path: &[u8]) -> Option<(&[u8], DirstateEntry)> {
+        if self.tree().is_some() {
+            let (data, node) = self.node(path)?;
+            return tree::entry_of(&node).map(|e| (tree::path_of(data, &node), e));
+        }
+        self.parsed()
+            .entries
+            .get_key_value(path)
+            .map(|(p, e)| (p, *e))
     }
 
     /// Whether `path` has an entry.
     pub fn contains_key(&self, path: &[u8]) -> bool {
-        self.entries.get(path).is_some()
+        self.get_key_value(path).is_some()
     }
 
     /// All entries, in Python dict order, without allocating.
     pub fn iter(&self) -> DirstateMapIter<'_> {
-        self.entries.iter()
+        self.parsed().entries.iter()
+    }
+
+    /// The paths of the entries `keep` accepts, in dict order; read in
+    /// place when the map is (a watchman status asks for the few entries
+    /// that are not clean, and should not parse the rest).
+    pub fn paths_where(&self, keep: impl Fn(&DirstateEntry) -> bool) -> Vec<&[u8]> {
+        if let Some((data, ip)) = self.tree() {
+            let mut out = Vec::new();
+            let walked = v2_read::walk(data, ip.root, |node, _| {
+                if let Some(e) = tree::entry_of(node) {
+                    if keep(&e) {
+                        out.push(tree::path_of(data, node));
+                    }
+                }
+                Ok(())
+            });
+            if walked.is_ok() {
+                return out;
+            }
+        }
+        self.iter()
+            .filter(|(_, e)| keep(e))
+            .map(|(p, _)| p)
+            .collect()
+    }
+
+    /// Every entry with its path, sorted by path, still encoded in the tree
+    /// read in place (`None` when the tables are built: see
+    /// [`Self::sorted_entries`]).
+    pub fn sorted_entries_in_place(&self) -> Option<Vec<(&[u8], EntryRef<'_>)>> {
+        use rayon::slice::ParallelSliceMut;
+        let (data, ip) = self.tree()?;
+        let mut v = Vec::with_capacity(ip.facts.entries);
+        v2_read::walk_nodes(data, ip.root, |node, bytes| {
+            if tree::entry_of(node).is_some() {
+                v.push((tree::path_of(data, node), EntryRef::Node(bytes)));
+            }
+        })
+        .ok()?;
+        v.par_sort_unstable_by(|a, b| a.0.cmp(b.0));
+        Some(v)
     }
 
     /// Number of recorded copies.
     pub fn copy_map_len(&self) -> usize {
-        self.copies.len()
+        match self.tree() {
+            Some((_, ip)) => ip.facts.copies,
+            None => self.parsed().copies.len(),
+        }
     }
 
     /// Copy source of `path`.
     pub fn copy_map_get(&self, path: &[u8]) -> Option<&[u8]> {
-        self.copies.get(path)
+        if self.tree().is_some() {
+            let (data, node) = self.node(path)?;
+            return tree::copy_source_of(data, &node);
+        }
+        self.parsed().copies.get(path)
     }
 
     /// Whether `path` has a copy source.
     pub fn copy_map_contains_key(&self, path: &[u8]) -> bool {
-        self.copies.contains_key(path)
+        self.copy_map_get(path).is_some()
     }
 
     /// `copymap[dest] = source`; returns the previous source.
@@ -217,21 +393,33 @@ impl DirstateMap {
         source: &[u8],
     ) -> Result<Option<Vec<u8>>, DirstateError> {
         self.mark_changed(dest);
-        Ok(self.copies.insert(dest, source).map(Vec::from))
+        Ok(self.parsed_mut().copies.insert(dest, source).map(Vec::from))
     }
 
     /// `copymap.pop(dest, None)`.
     pub fn copy_map_remove(&mut self, dest: &[u8]) -> Result<Option<Vec<u8>>, DirstateError> {
-        if self.copies.contains_key(dest) {
+        if self.copy_map_contains_key(dest) {
             self.mark_changed(dest);
         }
-        Ok(self.copies.remove(dest).map(Vec::from))
+        Ok(self.parsed_mut().copies.remove(dest).map(Vec::from))
     }
 
     /// All `(dest, source)` copies, in Python dict order (Mercurial prints
     /// copies in this order).
     pub fn copy_map_iter(&self) -> CopyMapIter<'_> {
-        CopyMapIter(self.copies.ordered().into_iter())
+        if let Some((data, ip)) = self.tree() {
+            let mut out = Vec::with_capacity(ip.facts.copies);
+            let walked = v2_read::walk(data, ip.root, |node, _| {
+                if let Some(source) = tree::copy_source_of(data, node) {
+                    out.push((tree::path_of(data, node), source));
+                }
+                Ok(())
+            });
+            if walked.is_ok() {
+                return CopyMapIter(out.into_iter());
+            }
+        }
+        CopyMapIter(self.parsed().copies.ordered().into_iter())
     }
 
     /// Keeps the directory multisets (when built) in step with an entry
@@ -266,7 +454,7 @@ impl DirstateMap {
     /// Replaces (or removes, with `None`) the entry of `path`, updating the
     /// directory multisets first so a bad path leaves the map unchanged.
     fn store(&mut self, path: &[u8], new: Option<DirstateEntry>) -> Result<(), DirstateError> {
-        let old = self.entries.get(path).copied();
+        let old = self.get(path);
         let new = new.filter(|e| e.any_tracked());
         self.update_dirs(path, old.as_ref(), new.as_ref())?;
         if old != new {
@@ -277,10 +465,10 @@ impl DirstateMap {
         }
         match new {
             Some(e) => {
-                self.entries.insert(path, e)?;
+                self.parsed_mut().entries.insert(path, e)?;
             }
             None => {
-                self.entries.remove(path);
+                self.parsed_mut().entries.remove(path);
             }
         }
         Ok(())
@@ -291,14 +479,14 @@ impl DirstateMap {
     /// promise for its directory (the file may still be on disk, now unknown)
     /// and, when the directory's node disappears with it, for each ancestor.
     fn forget_ancestor_caches(&mut self, path: &[u8]) {
-        if self.dir_cache.is_empty() {
+        if self.parsed().dir_cache.is_empty() {
             return;
         }
         let mut end = path.len();
         loop {
             end = path[..end].iter().rposition(|&b| b == b'/').unwrap_or(0);
             let dir = &path[..end];
-            if self.dir_cache.contains_key(dir) {
+            if self.parsed().dir_cache.contains_key(dir) {
                 self.set_cached_directory(dir, None);
             }
             if end == 0 {
@@ -390,7 +578,7 @@ impl DirstateMap {
 
     /// `dirstatemap.set_possibly_dirty`. Missing entry: `NoSuchEntry`.
     pub fn set_possibly_dirty(&mut self, path: &[u8]) -> Result<(), DirstateError> {
-        match self.entries.get_mut(path) {
+        match self.parsed_mut().entries.get_mut(path) {
             Some(e) => {
                 let before = *e;
                 e.set_possibly_dirty();
@@ -435,10 +623,14 @@ impl DirstateMap {
     /// `setparents(..., fold_p2=True)`: drops merge data of every entry that
     /// has it (and is tracked), returning the copies removed on the way.
     pub fn setparents_fixup(&mut self) -> Result<CopyPairs, DirstateError> {
-        let copies = &mut self.copies;
+        self.parsed_mut();
+        let Some(parsed) = self.parsed.get_mut() else {
+            return Ok(Vec::new());
+        };
+        let copies = &mut parsed.copies;
         let origin = &mut self.origin;
         let mut dropped = Vec::new();
-        self.entries.for_each_mut(|path, e| {
+        parsed.entries.for_each_mut(|path, e| {
             if e.p2_info() {
                 if let Some(source) = copies.remove(path) {
                     if !source.is_empty() {
@@ -457,11 +649,10 @@ impl DirstateMap {
     /// Forgets every entry, copy and cached directory (`dirstatemap.clear`).
     /// The v2 origin is kept: its bytes simply all become unreachable.
     pub fn clear(&mut self) {
-        self.entries.clear();
-        self.copies.clear();
+        // Nothing of the old tables is needed: no reason to build them.
+        self.parsed = OnceLock::from(Parsed::default());
         self.tracked_dirs = None;
         self.all_dirs = None;
-        self.dir_cache.clear();
         if let Some(o) = &mut self.origin {
             o.all_dirty = true;
         }
@@ -477,11 +668,13 @@ impl DirstateMap {
     /// dirstate-v1 bytes, identical to the C `pack_dirstate` for the same
     /// dict contents and order.
     pub fn pack_v1(&self, parents: &Parents) -> Result<Vec<u8>, DirstateError> {
+        self.check_not_poisoned()?;
+        let copies = &self.parsed().copies;
         let mut size = v1::PARENTS_SIZE;
         for (path, _) in self.iter() {
             size += v1::HEADER_SIZE + path.len();
         }
-        for (dest, source) in self.copies.ordered() {
+        for (dest, source) in copies.ordered() {
             if self.contains_key(dest) {
                 size += source.len() + 1;
             }
@@ -489,13 +682,9 @@ impl DirstateMap {
         let mut out = Vec::with_capacity(size);
         out.extend_from_slice(&parents.0);
         out.extend_from_slice(&parents.1);
-        let has_copies = !self.copies.is_empty();
+        let has_copies = !copies.is_empty();
         for (path, e) in self.iter() {
-            let copy = if has_copies {
-                self.copies.get(path)
-            } else {
-                None
-            };
+            let copy = if has_copies { copies.get(path) } else { None };
             v1::write_record(&mut out, path, copy, e)?;
         }
         Ok(out)
@@ -505,17 +694,14 @@ impl DirstateMap {
     /// (`dirstatemap.WRITE_MODE_*`). Returns (bytes to write, tree metadata,
     /// whether the bytes are to be appended at the old `data_size`).
     pub fn pack_v2(&self, write_mode: u8) -> Result<(Vec<u8>, Vec<u8>, bool), DirstateError> {
+        self.check_not_poisoned()?;
         super::v2::write::write(self, write_mode)
     }
 
     fn tracked_dirs_built(&mut self) -> Result<&mut DirsMultiset, DirstateError> {
         if self.tracked_dirs.is_none() {
-            let d = DirsMultiset::from_paths(
-                self.entries
-                    .iter()
-                    .filter(|(_, e)| e.tracked())
-                    .map(|(p, _)| p),
-            )?;
+            let d =
+                DirsMultiset::from_paths(self.iter().filter(|(_, e)| e.tracked()).map(|(p, _)| p))?;
             self.tracked_dirs = Some(d);
         }
         Ok(self.tracked_dirs.get_or_insert_with(DirsMultiset::default))
@@ -523,7 +709,7 @@ impl DirstateMap {
 
     fn all_dirs_built(&mut self) -> Result<&mut DirsMultiset, DirstateError> {
         if self.all_dirs.is_none() {
-            let d = DirsMultiset::from_paths(self.entries.iter().map(|(p, _)| p))?;
+            let d = DirsMultiset::from_paths(self.iter().map(|(p, _)| p))?;
             self.all_dirs = Some(d);
         }
         Ok(self.all_dirs.get_or_insert_with(DirsMultiset::default))
@@ -563,6 +749,7 @@ impl DirstateMap {
                     continue;
                 }
                 let mtime = self
+                    .parsed()
                     .dir_cache
                     .get(d)
                     .map_or(-1, |c| c.mtime.truncated_seconds() as i32);
@@ -585,7 +772,7 @@ impl DirstateMap {
                 }
             }
         }
-        for d in self.dir_cache.keys() {
+        for d in self.parsed().dir_cache.keys() {
             dirs.insert(d, ());
             for a in ancestors(d) {
                 dirs.insert(a, ());
@@ -597,9 +784,12 @@ impl DirstateMap {
     /// All entries sorted by path bytes: a directory's subtree is then the
     /// contiguous range of paths starting with "dir/" (the status walk relies
     /// on this).
-    pub fn sorted_entries(&self) -> Vec<(&[u8], &DirstateEntry)> {
+    pub fn sorted_entries(&self) -> Vec<(&[u8], EntryRef<'_>)> {
         use rayon::slice::ParallelSliceMut;
-        let mut v: Vec<_> = self.iter().collect();
+        if let Some(v) = self.sorted_entries_in_place() {
+            return v;
+        }
+        let mut v: Vec<_> = self.iter().map(|(p, e)| (p, EntryRef::Table(e))).collect();
         // Serial time before the parallel walk can start: sort on all cores.
         v.par_sort_unstable_by(|a, b| a.0.cmp(b.0));
         v
@@ -607,20 +797,32 @@ impl DirstateMap {
 
     /// The v2 directory cache of `dir` (always `None` for a v1 map).
     pub fn cached_directory(&self, dir: &[u8]) -> Option<CachedDirectory> {
-        self.dir_cache.get(dir).copied()
+        if self.tree().is_some() {
+            return self
+                .node(dir)
+                .and_then(|(_, n)| tree::cached_directory_of(&n));
+        }
+        self.parsed().dir_cache.get(dir).copied()
+    }
+
+    /// Every directory that has a cache, with it (all of them: this builds
+    /// the tables of a map read in place).
+    pub fn cached_directories(&self) -> impl Iterator<Item = (&[u8], &CachedDirectory)> {
+        self.parsed().dir_cache.iter().map(|(k, v)| (&**k, v))
     }
 
     /// Records (or forgets) a directory's cache; written by `pack_v2` only.
     pub fn set_cached_directory(&mut self, dir: &[u8], c: Option<CachedDirectory>) {
-        if self.dir_cache.get(dir) != c.as_ref() {
+        if self.cached_directory(dir) != c {
             self.mark_changed(dir);
         }
+        let cache = &mut self.parsed_mut().dir_cache;
         match c {
             Some(c) => {
-                self.dir_cache.insert(dir.into(), c);
+                cache.insert(dir.into(), c);
             }
             None => {
-                self.dir_cache.remove(dir);
+                cache.remove(dir);
             }
         }
     }

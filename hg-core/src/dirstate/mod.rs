@@ -51,6 +51,7 @@ mod copymap;
 pub mod dirs;
 pub mod docket;
 pub mod entry;
+mod entry_ref;
 pub mod error;
 pub mod map;
 pub mod on_disk;
@@ -64,6 +65,7 @@ pub mod v2;
 pub use dirs::{DirsIter, DirsMultiset};
 pub use docket::Docket;
 pub use entry::{DirstateEntry, AMBIGUOUS_TIME, FROM_P2, NONNORMAL};
+pub use entry_ref::EntryRef;
 pub use error::DirstateError;
 pub use map::{
     CachedDirectory, CopyMapIter, CopyPairs, DebugTuple, DirstateMap, DirstateMapIter, Parents,

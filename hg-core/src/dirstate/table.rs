@@ -199,6 +199,7 @@ impl EntryTable {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn get(&self, path: &[u8]) -> Option<&DirstateEntry> {
         self.find(path).and_then(|i| self.records[i].entry.as_ref())
     }
@@ -287,10 +288,6 @@ impl EntryTable {
             self.index[pos] = i as u32 + 1;
         }
         self.used_slots = self.records.len();
-    }
-
-    pub(crate) fn clear(&mut self) {
-        *self = Self::default();
     }
 
     /// Live entries in insertion order.

@@ -157,8 +157,8 @@ pub fn status<'a>(
         // Cached mtimes of directories this run did not visit were computed
         // with the old patterns too.
         let seen: HashSet<Vec<u8>> = out.cache_updates.iter().map(|(p, _)| p.clone()).collect();
-        for d in dmap.dir_cache.keys() {
-            if !seen.contains(&**d) {
+        for (d, _) in dmap.cached_directories() {
+            if !seen.contains(d) {
                 out.cache_updates.push((d.to_vec(), None));
             }
         }

@@ -4,10 +4,10 @@
 //! contiguous range, so a directory's subtree is a sub-slice and no tree has
 //! to be built (or allocated) up front.
 
-use crate::dirstate::DirstateEntry;
+use crate::dirstate::EntryRef;
 
 /// One sorted dirstate entry.
-pub type Item<'a> = (&'a [u8], &'a DirstateEntry);
+pub type Item<'a> = (&'a [u8], EntryRef<'a>);
 
 /// A name directly under a directory, as the dirstate knows it: a file
 /// entry, a subdirectory holding entries, or (rarely) both.
@@ -114,9 +114,9 @@ mod tests {
 
     #[test]
     fn children_and_subtree() {
-        let e = DirstateEntry::new(true, true, false, None, None, None, None);
+        let e = crate::dirstate::DirstateEntry::new(true, true, false, None, None, None, None);
         let paths: Vec<&[u8]> = vec![b"a", b"a.b", b"a/x", b"a/y/z", b"a0", b"b/c"];
-        let items: Vec<Item> = paths.iter().map(|p| (*p, &e)).collect();
+        let items: Vec<Item> = paths.iter().map(|p| (*p, EntryRef::Table(&e))).collect();
         let ch = children(&items, 0);
         let names: Vec<&[u8]> = ch.iter().map(|c| c.name).collect();
         assert_eq!(names, vec![&b"a"[..], b"a.b", b"a0", b"b"]);

@@ -117,7 +117,7 @@ impl<'s, 'a> Walker<'s, 'a> {
     pub(super) fn decide(&self, local: &mut Local<'a>, item: &Item<'a>, st: Option<&Stat>) {
         let (path, entry) = *item;
         let has_copy = self.has_copies && self.dmap.copy_map_contains_key(path);
-        match classify(entry, st, has_copy, &self.rules) {
+        match classify(&entry.get(), st, has_copy, &self.rules) {
             Verdict::Lookup => local.lookup.push(path),
             Verdict::Modified => local.modified.push(path),
             Verdict::Added => local.added.push(path),

@@ -121,7 +121,7 @@ pub fn status_of_paths<'a>(
             paths.push(p);
         }
     }
-    paths.extend(dmap.iter().filter(|(_, e)| needs_look(e)).map(|(p, _)| p));
+    paths.extend(dmap.paths_where(needs_look));
     paths.extend(dmap.copy_map_iter().map(|(dest, _)| dest));
     paths.sort_unstable_by(|a, b| split_parent(a).cmp(&split_parent(b)));
     paths.dedup();
@@ -284,7 +284,7 @@ impl<'a> Context<'_, 'a> {
                     };
                     let st = self.as_walk_sees_it(st, dir_ignored);
                     let has_copy = self.dmap.copy_map_contains_key(key);
-                    match classify(entry, st.as_ref(), has_copy, &self.rules) {
+                    match classify(&entry, st.as_ref(), has_copy, &self.rules) {
                         Verdict::Lookup => out.lookup.push(key),
                         Verdict::Modified => out.modified.push(key),
                         Verdict::Added => out.added.push(key),

@@ -10,6 +10,7 @@
 //! 4 unused bytes, 20-byte ignore patterns hash.
 
 pub mod read;
+pub(crate) mod tree;
 pub mod write;
 
 /// Size of one node.

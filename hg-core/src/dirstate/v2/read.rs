@@ -2,19 +2,19 @@
 //! offset, length and count is validated against `data_size`, and the number
 //! of nodes visited is bounded so cyclic "trees" are reported, not looped on.
 
+use super::tree::{self, Root};
 use super::{TreeMetadata, NODE_SIZE};
-use crate::dirstate::entry::v2_flags::*;
-use crate::dirstate::map::{CachedDirectory, OldBlock, V2Origin};
+use crate::dirstate::map::{OldBlock, Parsed, V2Origin};
 use crate::dirstate::pathhash::PathHashMap;
 use crate::dirstate::table::EntryTable;
-use crate::dirstate::timestamp::TruncatedTimestamp;
-use crate::dirstate::{DirstateEntry, DirstateError, DirstateMap, OnDiskBytes};
+use crate::dirstate::{DirstateError, DirstateMap, OnDiskBytes};
 
 /// A node's fields, as decoded (no validation beyond reading 44 bytes).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct RawNode {
     pub path_start: u32,
     pub path_len: u16,
+    pub base_name_start: u16,
     pub copy_start: u32,
     pub copy_len: u16,
     pub children_start: u32,
@@ -32,12 +32,21 @@ fn corrupted(what: impl Into<String>) -> DirstateError {
 }
 
 impl RawNode {
-    fn parse(b: &[u8]) -> Self {
+    /// Decodes `b`, which must hold at least [`NODE_SIZE`] bytes (callers
+    /// slice nodes from bounds-checked child blocks); shorter input decodes
+    /// as zeros.
+    #[inline]
+    pub(crate) fn parse(b: &[u8]) -> Self {
+        let b: &[u8; NODE_SIZE] = b
+            .get(..NODE_SIZE)
+            .and_then(|b| b.try_into().ok())
+            .unwrap_or(&[0; NODE_SIZE]);
         let u32_at = |at: usize| u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
         let u16_at = |at: usize| u16::from_be_bytes([b[at], b[at + 1]]);
         Self {
             path_start: u32_at(0),
             path_len: u16_at(4),
+            base_name_start: u16_at(6),
             copy_start: u32_at(8),
             copy_len: u16_at(12),
             children_start: u32_at(14),
@@ -52,7 +61,7 @@ impl RawNode {
     }
 }
 
-fn slice(
+pub(crate) fn slice(
     data: &[u8],
     start: u32,
     len: usize,
@@ -68,7 +77,7 @@ fn slice(
     }
 }
 
-fn children_range(
+pub(crate) fn children_range(
     data: &[u8],
     start: u32,
     count: u32,
@@ -85,7 +94,7 @@ fn children_range(
 /// nodes).
 pub(crate) fn walk(
     data: &[u8],
-    meta: &TreeMetadata,
+    root: Root,
     mut f: impl FnMut(&RawNode, usize) -> Result<(), DirstateError>,
 ) -> Result<(), DirstateError> {
     struct Frame {
@@ -96,7 +105,7 @@ pub(crate) fn walk(
     // Each node occupies 44 bytes, so a well-formed tree has at most this many
     // node visits; more means nodes are reachable twice (a cycle or sharing).
     let mut budget = data.len() / NODE_SIZE;
-    let root = children_range(data, meta.root_start, meta.root_count)?;
+    let root = children_range(data, root.start, root.count)?;
     let mut stack = vec![Frame {
         next: root.start,
         end: root.end,
@@ -129,8 +138,43 @@ pub(crate) fn walk(
     Ok(())
 }
 
+/// Calls `f` on every node of the tree with its bytes, parents before
+/// children (callers that sort what they collect need no particular order).
+/// Bounds-checked like [`walk`].
+pub(crate) fn walk_nodes<'d>(
+    data: &'d [u8],
+    root: Root,
+    mut f: impl FnMut(&RawNode, &'d [u8; NODE_SIZE]),
+) -> Result<(), DirstateError> {
+    let mut budget = data.len() / NODE_SIZE;
+    let mut stack = vec![children_range(data, root.start, root.count)?];
+    while let Some(block) = stack.pop() {
+        for at in block.step_by(NODE_SIZE) {
+            let bytes: Option<&'d [u8; NODE_SIZE]> =
+                data.get(at..at + NODE_SIZE).and_then(|b| b.try_into().ok());
+            let Some(bytes) = bytes else {
+                return Err(corrupted("child nodes past end of data"));
+            };
+            budget = budget
+                .checked_sub(1)
+                .ok_or_else(|| corrupted("more nodes reachable than the data file holds"))?;
+            let node = RawNode::parse(bytes);
+            f(&node, bytes);
+            if node.children_count > 0 {
+                stack.push(children_range(
+                    data,
+                    node.children_start,
+                    node.children_count,
+                )?);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Builds a map from a data file and the docket's metadata; see
-/// [`DirstateMap::new_v2`].
+/// [`DirstateMap::new_v2`]. A well-shaped tree is not parsed here: the map
+/// answers from it in place until something needs more (see `tree`).
 pub(crate) fn read(
     on_disk: OnDiskBytes,
     data_size: usize,
@@ -145,11 +189,44 @@ pub(crate) fn read(
         )));
     }
     let data = &on_disk[..data_size];
-    let mut map = DirstateMap::new_empty();
-    let expected = (meta.nodes_with_entry as usize).min(data.len() / NODE_SIZE);
-    map.entries = EntryTable::with_capacity(expected, expected * 32);
-    let mut old_blocks: PathHashMap<Box<[u8]>, OldBlock> = PathHashMap::default();
-    walk(data, &meta, |node, _depth| {
+    let root = Root::of(&meta);
+    let checked = tree::check(data, root).ok().filter(|f| f.in_place);
+    let parsed = match checked {
+        Some(_) => None,
+        // A corrupt or oddly shaped tree: parse it now, for its error.
+        None => Some(parse(data, root, meta.nodes_with_entry as usize)?),
+    };
+    let origin = V2Origin {
+        data: on_disk,
+        data_size,
+        unreachable_bytes: meta.unreachable_bytes,
+        uuid: uuid.to_vec(),
+        dirty: PathHashMap::default(),
+        all_dirty: false,
+    };
+    Ok(DirstateMap::from_v2(
+        origin,
+        meta.ignore_patterns_hash,
+        root,
+        checked,
+        parsed,
+    ))
+}
+
+/// Parses a tree into the map's tables: entries in the post-order of
+/// [`walk`] (Python's dict order), copies, cached directories and every
+/// directory's child block (root included, key ""), which append-mode
+/// writes reuse.
+/// `expected` entries are preallocated for.
+pub(crate) fn parse(data: &[u8], root: Root, expected: usize) -> Result<Parsed, DirstateError> {
+    let mut parsed = Parsed::default();
+    let expected = expected.min(data.len() / NODE_SIZE);
+    parsed.entries = EntryTable::with_capacity(expected, expected * 32);
+    let old_blocks = &mut parsed.old_blocks;
+    let entries = &mut parsed.entries;
+    let copies = &mut parsed.copies;
+    let dir_cache = &mut parsed.dir_cache;
+    walk(data, root, |node, _depth| {
         let path = &data[slice(data, node.path_start, node.path_len as usize, "path")?];
         if node.children_count > 0 {
             old_blocks.insert(
@@ -162,53 +239,28 @@ pub(crate) fn read(
                 },
             );
         }
-        let tracked_bits = WDIR_TRACKED | P1_TRACKED | P2_INFO;
-        if node.flags & tracked_bits != 0 {
-            let entry =
-                DirstateEntry::from_v2_data(node.flags, node.size, node.mtime_s, node.mtime_ns);
+        if let Some(entry) = tree::entry_of(node) {
             if node.copy_start != 0 {
                 let copy =
                     &data[slice(data, node.copy_start, node.copy_len as usize, "copy source")?];
-                map.copies.insert(path, copy);
+                copies.insert(path, copy);
             }
-            map.entries.append_unindexed(path, entry)?;
-        } else if node.flags & DIRECTORY != 0 && node.flags & HAS_MTIME != 0 {
-            let mtime = TruncatedTimestamp::from_raw(
-                node.mtime_s,
-                node.mtime_ns,
-                node.flags & MTIME_SECOND_AMBIGUOUS != 0,
-            );
-            map.dir_cache.insert(
-                path.into(),
-                CachedDirectory {
-                    mtime,
-                    all_unknown_recorded: node.flags & ALL_UNKNOWN_RECORDED != 0,
-                    all_ignored_recorded: node.flags & ALL_IGNORED_RECORDED != 0,
-                },
-            );
+            entries.append_unindexed(path, entry)?;
+        } else if let Some(c) = tree::cached_directory_of(node) {
+            dir_cache.insert(path.into(), c);
         }
         Ok(())
     })?;
-    map.entries.index_appended();
-    map.ignore_patterns_hash = meta.ignore_patterns_hash;
-    old_blocks.insert(
+    parsed.entries.index_appended();
+    parsed.old_blocks.insert(
         Box::from(&b""[..]),
         OldBlock {
-            start: meta.root_start,
-            count: meta.root_count,
+            start: root.start,
+            count: root.count,
             // The root is not a node: its counts are never written.
             descendants_with_entry: 0,
             tracked_descendants: 0,
         },
     );
-    map.origin = Some(V2Origin {
-        data: on_disk,
-        data_size,
-        unreachable_bytes: meta.unreachable_bytes,
-        uuid: uuid.to_vec(),
-        old_blocks,
-        dirty: PathHashMap::default(),
-        all_dirty: false,
-    });
-    Ok(map)
+    Ok(parsed)
 }

@@ -118,10 +118,10 @@ impl<'a> Writer<'a> {
         let (mut copy_start, mut copy_len) = (0u32, 0u16);
         let (flags, size, mtime_s, mtime_ns) = match f.entry {
             Some(e) => {
-                let copy = if self.map.copies.is_empty() {
+                let copy = if self.map.parsed().copies.is_empty() {
                     None
                 } else {
-                    self.map.copies.get(f.path)
+                    self.map.parsed().copies.get(f.path)
                 };
                 if let Some(c) = copy {
                     copy_len = u16::try_from(c.len())
@@ -137,7 +137,7 @@ impl<'a> Writer<'a> {
                 }
                 e.v2_data()
             }
-            None => match self.map.dir_cache.get(f.path) {
+            None => match self.map.parsed().dir_cache.get(f.path) {
                 Some(c) => {
                     let mut flags = DIRECTORY | HAS_MTIME;
                     if c.mtime.second_ambiguous() {
@@ -278,7 +278,7 @@ pub(crate) fn nodes_in_component_order(map: &DirstateMap) -> Vec<(&[u8], Option<
             dir: NONE,
         });
     }
-    for d in map.dir_cache.keys() {
+    for d in map.parsed().dir_cache.keys() {
         if d.starts_with(b"/") {
             return nodes_by_sorting(map);
         }
@@ -372,7 +372,7 @@ fn is_below(path: &[u8], dir: &[u8]) -> bool {
 
 /// Bytes of the old data that an append makes unreachable: every old block
 /// that is not reused, with its nodes' paths and copy sources.
-fn replaced_bytes(origin: &V2Origin) -> u64 {
+fn replaced_bytes(origin: &V2Origin, old_blocks: &PathHashMap<Box<[u8]>, OldBlock>) -> u64 {
     let data = &origin.data[..origin.data_size];
     let block_bytes = |b: &OldBlock| -> u64 {
         let mut total = 0u64;
@@ -399,7 +399,7 @@ fn replaced_bytes(origin: &V2Origin) -> u64 {
     origin
         .dirty
         .keys()
-        .filter_map(|d| origin.old_blocks.get(d))
+        .filter_map(|d| old_blocks.get(d))
         .map(block_bytes)
         .sum()
 }
@@ -410,8 +410,10 @@ pub(crate) fn write(
     write_mode: u8,
 ) -> Result<(Vec<u8>, Vec<u8>, bool), DirstateError> {
     let origin = map.origin.as_ref();
-    let unreachable_after_append =
-        origin.map(|o| (o.unreachable_bytes as u64 + replaced_bytes(o)).min(o.data_size as u64));
+    let old_blocks = &map.parsed().old_blocks;
+    let unreachable_after_append = origin.map(|o| {
+        (o.unreachable_bytes as u64 + replaced_bytes(o, old_blocks)).min(o.data_size as u64)
+    });
     let append = match (write_mode, origin, unreachable_after_append) {
         (_, None, _) | (_, _, None) | (WRITE_MODE_FORCE_NEW, _, _) => false,
         (WRITE_MODE_FORCE_APPEND, _, _) => true,
@@ -435,7 +437,7 @@ pub(crate) fn write(
         pending: Vec::new(),
         frames: Vec::new(),
     };
-    let root_reused = reuse.and_then(|o| o.reusable(b""));
+    let root_reused = reuse.and_then(|o| o.reusable(old_blocks, b""));
     let (root_start, root_count) = match root_reused {
         Some(b) => (b.start, b.count),
         None => {
@@ -456,7 +458,7 @@ pub(crate) fn write(
                 {
                     w.close_top()?;
                 }
-                let reused = reuse.and_then(|o| o.reusable(path));
+                let reused = reuse.and_then(|o| o.reusable(old_blocks, path));
                 if reused.is_some() {
                     // The old block covers this whole subtree: skip it.
                     while i < nodes.len() && is_below(nodes[i].0, path) {
@@ -489,7 +491,12 @@ pub(crate) fn write(
         root_start,
         root_count,
         nodes_with_entry: u32::try_from(map.len()).map_err(|_| too_large("too many entries"))?,
-        nodes_with_copy_source: map.copies.keys().filter(|k| map.contains_key(k)).count() as u32,
+        nodes_with_copy_source: map
+            .parsed()
+            .copies
+            .keys()
+            .filter(|k| map.contains_key(k))
+            .count() as u32,
         unreachable_bytes,
         ignore_patterns_hash: map.ignore_patterns_hash,
     };
@@ -584,7 +591,12 @@ mod tests {
             .map(|(a, b)| (a.to_vec(), b.to_vec()))
             .collect();
         c.sort();
-        let mut d: Vec<_> = m.dir_cache.iter().map(|(k, v)| (k.to_vec(), *v)).collect();
+        let mut d: Vec<_> = m
+            .parsed()
+            .dir_cache
+            .iter()
+            .map(|(k, v)| (k.to_vec(), *v))
+            .collect();
         d.sort_by(|a, b| a.0.cmp(&b.0));
         (e, c, d)
     }
@@ -593,13 +605,17 @@ mod tests {
     fn reachable(data: &[u8], meta: &[u8]) -> usize {
         let meta = TreeMetadata::parse(meta).unwrap();
         let mut n = 0;
-        walk(data, &meta, |node, _| {
-            n += NODE_SIZE + node.path_len as usize;
-            if node.copy_start != 0 {
-                n += node.copy_len as usize;
-            }
-            Ok(())
-        })
+        walk(
+            data,
+            crate::dirstate::v2::tree::Root::of(&meta),
+            |node, _| {
+                n += NODE_SIZE + node.path_len as usize;
+                if node.copy_start != 0 {
+                    n += node.copy_len as usize;
+                }
+                Ok(())
+            },
+        )
         .unwrap();
         n
     }
@@ -696,6 +712,113 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Everything a map read in place answers without building its tables,
+    /// against the same map with its tables built.
+    #[test]
+    fn answers_in_place_equal_answers_from_tables() {
+        let probes: Vec<&[u8]> = PATHS
+            .iter()
+            .copied()
+            .chain([
+                &b""[..],
+                b"b",
+                b"b/e",
+                b"h",
+                b"h/i",
+                b"h/i/j",
+                b"n",
+                b"q",
+                b"q/r",
+                b"x",
+                b"b/e/f/zz",
+                b"b/",
+                b"/b",
+                b"b//c",
+                b"src",
+            ])
+            .collect();
+        for seed in 1..80u64 {
+            let mut rng = Rng(seed.wrapping_mul(0x2545_F491_4F6C_DD1D));
+            let mut m = DirstateMap::new_empty();
+            for _ in 0..40 {
+                mutate(&mut m, &mut rng);
+            }
+            let (file, meta, _) = m.pack_v2(WRITE_MODE_FORCE_NEW).unwrap();
+            let load = || {
+                let size = file.len();
+                DirstateMap::new_v2(OnDiskBytes::Owned(file.clone()), size, &meta, b"id").unwrap()
+            };
+            let (lazy, tables) = (load(), load());
+            tables.iter().count();
+            assert!(tables.tables_built());
+            for &p in &probes {
+                assert_eq!(
+                    lazy.get_key_value(p),
+                    tables.get_key_value(p),
+                    "seed {seed} {p:?}"
+                );
+                assert_eq!(lazy.contains_key(p), tables.contains_key(p));
+                assert_eq!(
+                    lazy.copy_map_get(p),
+                    tables.copy_map_get(p),
+                    "seed {seed} {p:?}"
+                );
+                assert_eq!(
+                    lazy.cached_directory(p),
+                    tables.cached_directory(p),
+                    "{p:?}"
+                );
+            }
+            assert_eq!(lazy.len(), tables.len());
+            assert_eq!(lazy.copy_map_len(), tables.copy_map_len());
+            let copies = |m: &DirstateMap| -> Vec<(Vec<u8>, Vec<u8>)> {
+                m.copy_map_iter()
+                    .map(|(a, b)| (a.to_vec(), b.to_vec()))
+                    .collect()
+            };
+            // Dict order too: Mercurial prints copies in it.
+            assert_eq!(copies(&lazy), copies(&tables), "seed {seed}");
+            let sorted = |m: &DirstateMap| -> Vec<(Vec<u8>, DirstateEntry)> {
+                m.sorted_entries()
+                    .into_iter()
+                    .map(|(p, e)| (p.to_vec(), e.get()))
+                    .collect()
+            };
+            assert_eq!(sorted(&lazy), sorted(&tables), "seed {seed}");
+            let not_clean = |e: &DirstateEntry| !e.maybe_clean();
+            assert_eq!(lazy.paths_where(not_clean), tables.paths_where(not_clean));
+            assert!(
+                !lazy.tables_built(),
+                "seed {seed}: a question built the tables"
+            );
+            // The first mutation builds them, and then answers as before.
+            let mut lazy = lazy;
+            lazy.set_possibly_dirty(b"nowhere").unwrap_err();
+            assert!(lazy.tables_built());
+            assert_eq!(snapshot(&lazy), snapshot(&tables));
+        }
+    }
+
+    /// A tree whose siblings are out of order cannot be searched in place:
+    /// it is parsed at once, and a map keyed by full paths still finds all.
+    #[test]
+    fn unsorted_siblings_are_parsed_eagerly() {
+        let mut m = DirstateMap::new_empty();
+        m.set_tracked(b"a").unwrap();
+        m.set_tracked(b"b").unwrap();
+        let (mut file, meta, _) = m.pack_v2(WRITE_MODE_FORCE_NEW).unwrap();
+        let root = TreeMetadata::parse(&meta).unwrap();
+        assert_eq!(root.root_count, 2);
+        let at = root.root_start as usize;
+        let (first, second) = file[at..at + 2 * NODE_SIZE].split_at_mut(NODE_SIZE);
+        first.swap_with_slice(second);
+        let size = file.len();
+        let loaded = DirstateMap::new_v2(OnDiskBytes::Owned(file), size, &meta, b"id").unwrap();
+        assert!(loaded.tables_built());
+        assert!(loaded.contains_key(b"a") && loaded.contains_key(b"b"));
+        assert_eq!(loaded.len(), 2);
     }
 
     #[test]
