@@ -62,6 +62,33 @@ fn v2_parse(bencher: Bencher, n: usize) {
         });
 }
 
+/// Loading, then building the tables (what every load cost before maps
+/// were read in place, and what the first mutation costs now).
+#[divan::bench(args = SIZES)]
+fn v2_parse_tables(bencher: Bencher, n: usize) {
+    let (data, metadata) = v2_input(n);
+    bencher
+        .with_inputs(|| OnDiskBytes::Owned(data.clone()))
+        .bench_values(|bytes| {
+            DirstateMap::new_v2(bytes, data.len(), &metadata, b"bench").map(|m| m.iter().count())
+        });
+}
+
+/// The status walk's sorted entries, from a map read in place.
+#[divan::bench(args = SIZES)]
+fn v2_sorted_entries_in_place(bencher: Bencher, n: usize) {
+    let (data, metadata) = v2_input(n);
+    let Ok(map) = DirstateMap::new_v2(
+        OnDiskBytes::Owned(data.clone()),
+        data.len(),
+        &metadata,
+        b"b",
+    ) else {
+        panic!("benchmark input must load");
+    };
+    bencher.bench(|| map.sorted_entries().len());
+}
+
 #[divan::bench(args = SIZES)]
 fn v2_pack(bencher: Bencher, n: usize) {
     let Ok((map, _)) = DirstateMap::new_v1(&v1_bytes(n)) else {

@@ -351,17 +351,8 @@ impl DirstateMap {
     /// read in place (`None` when the tables are built: see
     /// [`Self::sorted_entries`]).
     pub fn sorted_entries_in_place(&self) -> Option<Vec<(&[u8], EntryRef<'_>)>> {
-        use rayon::slice::ParallelSliceMut;
         let (data, ip) = self.tree()?;
-        let mut v = Vec::with_capacity(ip.facts.entries);
-        v2_read::walk_nodes(data, ip.root, |node, bytes| {
-            if tree::entry_of(node).is_some() {
-                v.push((tree::path_of(data, node), EntryRef::Node(bytes)));
-            }
-        })
-        .ok()?;
-        v.par_sort_unstable_by(|a, b| a.0.cmp(b.0));
-        Some(v)
+        tree::entries_in_byte_order(data, ip.root, ip.facts.entries).ok()
     }
 
     /// Number of recorded copies.

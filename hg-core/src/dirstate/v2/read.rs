@@ -138,40 +138,6 @@ pub(crate) fn walk(
     Ok(())
 }
 
-/// Calls `f` on every node of the tree with its bytes, parents before
-/// children (callers that sort what they collect need no particular order).
-/// Bounds-checked like [`walk`].
-pub(crate) fn walk_nodes<'d>(
-    data: &'d [u8],
-    root: Root,
-    mut f: impl FnMut(&RawNode, &'d [u8; NODE_SIZE]),
-) -> Result<(), DirstateError> {
-    let mut budget = data.len() / NODE_SIZE;
-    let mut stack = vec![children_range(data, root.start, root.count)?];
-    while let Some(block) = stack.pop() {
-        for at in block.step_by(NODE_SIZE) {
-            let bytes: Option<&'d [u8; NODE_SIZE]> =
-                data.get(at..at + NODE_SIZE).and_then(|b| b.try_into().ok());
-            let Some(bytes) = bytes else {
-                return Err(corrupted("child nodes past end of data"));
-            };
-            budget = budget
-                .checked_sub(1)
-                .ok_or_else(|| corrupted("more nodes reachable than the data file holds"))?;
-            let node = RawNode::parse(bytes);
-            f(&node, bytes);
-            if node.children_count > 0 {
-                stack.push(children_range(
-                    data,
-                    node.children_start,
-                    node.children_count,
-                )?);
-            }
-        }
-    }
-    Ok(())
-}
-
 /// Builds a map from a data file and the docket's metadata; see
 /// [`DirstateMap::new_v2`]. A well-shaped tree is not parsed here: the map
 /// answers from it in place until something needs more (see `tree`).

@@ -16,7 +16,8 @@ use super::{TreeMetadata, NODE_SIZE};
 use crate::dirstate::entry::v2_flags::*;
 use crate::dirstate::map::CachedDirectory;
 use crate::dirstate::timestamp::TruncatedTimestamp;
-use crate::dirstate::{DirstateEntry, DirstateError};
+use crate::dirstate::{DirstateEntry, DirstateError, EntryRef};
+use std::cmp::Ordering;
 
 /// The flags that make a node an entry (the eager reader's test).
 const TRACKED_BITS: u16 = WDIR_TRACKED | P1_TRACKED | P2_INFO;
@@ -191,4 +192,95 @@ pub(crate) fn path_of<'d>(data: &'d [u8], node: &RawNode) -> &'d [u8] {
         .ok()
         .and_then(|r| data.get(r))
         .unwrap_or(b"")
+}
+
+/// One thing a directory contributes to the byte-ordered list of entries:
+/// a child's own entry (sorted at its base name), or a child's subtree
+/// (sorted at its base name followed by `/`, as its paths are).
+struct Emit<'d> {
+    base: &'d [u8],
+    subtree: bool,
+    bytes: &'d [u8; NODE_SIZE],
+}
+
+impl Emit<'_> {
+    /// Byte order of `base`, `base/` keys: only when one base name is a
+    /// prefix of the other does the `/` (or the end) decide.
+    fn order(&self, other: &Self) -> Ordering {
+        let n = self.base.len().min(other.base.len());
+        match self.base[..n].cmp(&other.base[..n]) {
+            Ordering::Equal => {}
+            o => return o,
+        }
+        let tail = |e: &Self| e.base[n..].iter().chain(e.subtree.then_some(&b'/'));
+        tail(self).cmp(tail(other))
+    }
+}
+
+/// The emissions of the child block `(start, count)`, in byte order.
+fn emissions(data: &[u8], start: u32, count: u32) -> Result<Vec<Emit<'_>>, DirstateError> {
+    let r = children_range(data, start, count)?;
+    let mut v = Vec::with_capacity(count as usize + 4);
+    for at in r.step_by(NODE_SIZE) {
+        let bytes: Option<&[u8; NODE_SIZE]> =
+            data.get(at..at + NODE_SIZE).and_then(|b| b.try_into().ok());
+        let Some(bytes) = bytes else {
+            return Err(DirstateError::Corrupted(
+                "child nodes past end of data".into(),
+            ));
+        };
+        let node = RawNode::parse(bytes);
+        let base = path_of(data, &node)
+            .get(node.base_name_start as usize..)
+            .unwrap_or(b"");
+        if node.flags & TRACKED_BITS != 0 {
+            v.push(Emit {
+                base,
+                subtree: false,
+                bytes,
+            });
+        }
+        if node.children_count > 0 {
+            v.push(Emit {
+                base,
+                subtree: true,
+                bytes,
+            });
+        }
+    }
+    // Siblings are sorted by base name: only a name that is a prefix of a
+    // later one moves, so this stable sort is about one pass.
+    v.sort_by(Emit::order);
+    Ok(v)
+}
+
+/// Every entry of a tree [`check`] found `in_place`, with its path, in
+/// byte order of paths (the status walk's order), with no global sort: a
+/// depth-first walk that visits each directory's children in the order
+/// their paths sort.
+pub(crate) fn entries_in_byte_order<'d>(
+    data: &'d [u8],
+    root: Root,
+    expected: usize,
+) -> Result<Vec<(&'d [u8], EntryRef<'d>)>, DirstateError> {
+    let mut out = Vec::with_capacity(expected);
+    // A node is emitted at most twice (its entry, its subtree).
+    let mut budget = 2 * (data.len() / NODE_SIZE);
+    let mut stack = vec![emissions(data, root.start, root.count)?.into_iter()];
+    while let Some(top) = stack.last_mut() {
+        let Some(e) = top.next() else {
+            stack.pop();
+            continue;
+        };
+        budget = budget.checked_sub(1).ok_or_else(|| {
+            DirstateError::Corrupted("more nodes reachable than the data file holds".into())
+        })?;
+        let node = RawNode::parse(e.bytes);
+        if e.subtree {
+            stack.push(emissions(data, node.children_start, node.children_count)?.into_iter());
+        } else {
+            out.push((path_of(data, &node), EntryRef::Node(e.bytes)));
+        }
+    }
+    Ok(out)
 }
