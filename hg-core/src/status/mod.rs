@@ -132,7 +132,11 @@ pub fn status<'a>(
         explicit_parents: HashSet::new(),
         starts: HashSet::new(),
         out: Mutex::new(StatusOutcome::default()),
-        has_copies: dmap.copy_map_len() > 0,
+        copied: if dmap.copy_map_len() > 0 {
+            dmap.copy_map_iter().map(|(dest, _)| dest).collect()
+        } else {
+            HashSet::new()
+        },
         dirs_read: AtomicUsize::new(0),
         stated: AtomicUsize::new(0),
         from_cache: AtomicUsize::new(0),

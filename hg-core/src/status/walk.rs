@@ -69,8 +69,9 @@ pub struct Walker<'s, 'a> {
     /// Directories traversed on their own (explicit directories).
     pub(super) starts: HashSet<Vec<u8>>,
     pub(super) out: Mutex<StatusOutcome<'a>>,
-    /// Whether the copy map is non-empty (saves a lookup per file).
-    pub(super) has_copies: bool,
+    /// Copy destinations, gathered once: a map read in place would
+    /// otherwise search its tree for every file decided.
+    pub(super) copied: HashSet<&'a [u8]>,
     pub(super) dirs_read: AtomicUsize,
     pub(super) stated: AtomicUsize,
     pub(super) from_cache: AtomicUsize,
@@ -116,7 +117,7 @@ impl<'s, 'a> Walker<'s, 'a> {
     /// Records the verdict for a dirstate entry.
     pub(super) fn decide(&self, local: &mut Local<'a>, item: &Item<'a>, st: Option<&Stat>) {
         let (path, entry) = *item;
-        let has_copy = self.has_copies && self.dmap.copy_map_contains_key(path);
+        let has_copy = !self.copied.is_empty() && self.copied.contains(path);
         match classify(&entry.get(), st, has_copy, &self.rules) {
             Verdict::Lookup => local.lookup.push(path),
             Verdict::Modified => local.modified.push(path),
