@@ -69,7 +69,12 @@ fn check_v2(data: Vec<u8>, size: usize, meta: &[u8]) {
     else {
         return;
     };
+    // What a map read in place answers, then the same questions once its
+    // tables are built: any tree that loads must give the same answers.
+    let lazy = in_place_answers(&map);
     let want = snapshot(&map);
+    assert!(map.tables_built());
+    assert_eq!(in_place_answers(&map), lazy);
     for mode in [0u8, 1, 2] {
         let Ok((bytes, new_meta, appended)) = map.pack_v2(mode) else {
             // Only oversize paths may refuse to be written.
@@ -95,6 +100,52 @@ fn check_v2(data: Vec<u8>, size: usize, meta: &[u8]) {
         let _ = map.set_tracked(p);
     }
     let _ = map.pack_v2(0);
+}
+
+/// The answers a dirstate-v2 map gives without iterating (read in place
+/// when it is), in a comparable form.
+type InPlaceAnswers = (
+    usize,
+    usize,
+    Vec<(Vec<u8>, (u16, u32, u32, u32))>,
+    Vec<(Vec<u8>, Vec<u8>)>,
+    Vec<(Vec<u8>, Option<(u16, u32, u32, u32)>, Option<Vec<u8>>, bool)>,
+    Vec<Vec<u8>>,
+);
+
+fn in_place_answers(m: &DirstateMap) -> InPlaceAnswers {
+    let sorted: Vec<_> = m
+        .sorted_entries()
+        .into_iter()
+        .map(|(p, e)| (p.to_vec(), e.get().v2_data()))
+        .collect();
+    let copies: Vec<_> = m
+        .copy_map_iter()
+        .map(|(a, b)| (a.to_vec(), b.to_vec()))
+        .collect();
+    let mut probes: Vec<Vec<u8>> = sorted.iter().take(6).map(|(p, _)| p.clone()).collect();
+    probes.extend(
+        sorted
+            .iter()
+            .take(6)
+            .filter_map(|(p, _)| p.iter().rposition(|&b| b == b'/').map(|i| p[..i].to_vec())),
+    );
+    probes.extend([b"".to_vec(), b"a".to_vec(), b"a/b".to_vec(), b"/".to_vec()]);
+    let looked: Vec<_> = probes
+        .into_iter()
+        .map(|p| {
+            let e = m.get(&p).map(|e| e.v2_data());
+            let c = m.copy_map_get(&p).map(<[u8]>::to_vec);
+            let d = m.cached_directory(&p).is_some();
+            (p, e, c, d)
+        })
+        .collect();
+    let not_clean = m
+        .paths_where(|e| !e.maybe_clean())
+        .into_iter()
+        .map(<[u8]>::to_vec)
+        .collect();
+    (m.len(), m.copy_map_len(), sorted, copies, looked, not_clean)
 }
 
 /// Runs mutations on a parsed map; errors are fine, panics are not.
