@@ -399,6 +399,9 @@ impl DirstateMap {
     /// copies in this order).
     pub fn copy_map_iter(&self) -> CopyMapIter<'_> {
         if let Some((data, ip)) = self.tree() {
+            if ip.facts.copies == 0 {
+                return CopyMapIter(Vec::new().into_iter());
+            }
             let mut out = Vec::with_capacity(ip.facts.copies);
             let walked = v2_read::walk(data, ip.root, |node, _| {
                 if let Some(source) = tree::copy_source_of(data, node) {
