@@ -89,6 +89,22 @@ fn v2_sorted_entries_in_place(bencher: Bencher, n: usize) {
     bencher.bench(|| map.sorted_entries().len());
 }
 
+/// The entries a watchman status looks at (not known clean), from a map
+/// read in place: a walk of the whole tree.
+#[divan::bench(args = SIZES)]
+fn v2_not_clean_in_place(bencher: Bencher, n: usize) {
+    let (data, metadata) = v2_input(n);
+    let Ok(map) = DirstateMap::new_v2(
+        OnDiskBytes::Owned(data.clone()),
+        data.len(),
+        &metadata,
+        b"b",
+    ) else {
+        panic!("benchmark input must load");
+    };
+    bencher.bench(|| map.paths_where(|e| !e.maybe_clean()).len());
+}
+
 #[divan::bench(args = SIZES)]
 fn v2_pack(bencher: Bencher, n: usize) {
     let Ok((map, _)) = DirstateMap::new_v1(&v1_bytes(n)) else {
