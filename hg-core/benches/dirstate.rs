@@ -74,18 +74,20 @@ fn v2_parse_tables(bencher: Bencher, n: usize) {
         });
 }
 
+/// A map of `n` entries loaded from dirstate-v2 (read in place).
+fn v2_map(n: usize) -> DirstateMap {
+    let (data, metadata) = v2_input(n);
+    let size = data.len();
+    let Ok(map) = DirstateMap::new_v2(OnDiskBytes::Owned(data), size, &metadata, b"b") else {
+        panic!("benchmark input must load");
+    };
+    map
+}
+
 /// The status walk's sorted entries, from a map read in place.
 #[divan::bench(args = SIZES)]
 fn v2_sorted_entries_in_place(bencher: Bencher, n: usize) {
-    let (data, metadata) = v2_input(n);
-    let Ok(map) = DirstateMap::new_v2(
-        OnDiskBytes::Owned(data.clone()),
-        data.len(),
-        &metadata,
-        b"b",
-    ) else {
-        panic!("benchmark input must load");
-    };
+    let map = v2_map(n);
     bencher.bench(|| map.sorted_entries().len());
 }
 
@@ -93,15 +95,7 @@ fn v2_sorted_entries_in_place(bencher: Bencher, n: usize) {
 /// read in place: a walk of the whole tree.
 #[divan::bench(args = SIZES)]
 fn v2_not_clean_in_place(bencher: Bencher, n: usize) {
-    let (data, metadata) = v2_input(n);
-    let Ok(map) = DirstateMap::new_v2(
-        OnDiskBytes::Owned(data.clone()),
-        data.len(),
-        &metadata,
-        b"b",
-    ) else {
-        panic!("benchmark input must load");
-    };
+    let map = v2_map(n);
     bencher.bench(|| map.paths_where(|e| !e.maybe_clean()).len());
 }
 

@@ -5,6 +5,7 @@
 //! per entry for the whole walk.
 
 use super::entry::DirstateEntry;
+use super::v2::read::RawNode;
 use super::v2::NODE_SIZE;
 
 /// See the module documentation.
@@ -23,10 +24,8 @@ impl EntryRef<'_> {
         match self {
             Self::Table(e) => *e,
             Self::Node(b) => {
-                let u32_at =
-                    |at: usize| u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
-                let flags = u16::from_be_bytes([b[30], b[31]]);
-                DirstateEntry::from_v2_data(flags, u32_at(32), u32_at(36), u32_at(40))
+                let n = RawNode::parse(b);
+                DirstateEntry::from_v2_data(n.flags, n.size, n.mtime_s, n.mtime_ns)
             }
         }
     }

@@ -104,6 +104,13 @@ pub(crate) struct Parsed {
     pub(crate) old_blocks: PathHashMap<Box<[u8]>, OldBlock>,
 }
 
+/// How a dirstate-v2 tree was loaded: checked and to be read in place, or
+/// parsed into tables (a tree not shaped for reading in place).
+pub(crate) enum V2Load {
+    InPlace(Facts),
+    Parsed(Parsed),
+}
+
 /// A dirstate-v2 tree the map answers from in place (see `v2::tree`).
 #[derive(Clone, Copy, Debug)]
 struct InPlace {
@@ -196,24 +203,22 @@ impl DirstateMap {
         v2_read::read(data, data_size, metadata, uuid)
     }
 
-    /// A map read from dirstate-v2: answering from the tree at `root` in
-    /// place when `checked` says it can (`parsed` is then `None`), else
-    /// from the tables `parsed`.
+    /// A map read from dirstate-v2, answering from the tree at `root` in
+    /// place or from tables already parsed.
     pub(crate) fn from_v2(
         origin: V2Origin,
         ignore_patterns_hash: [u8; 20],
         root: Root,
-        checked: Option<Facts>,
-        parsed: Option<Parsed>,
+        loaded: V2Load,
     ) -> Self {
         let mut map = Self {
             ignore_patterns_hash,
             origin: Some(origin),
             ..Self::default()
         };
-        match parsed {
-            Some(p) => map.parsed = OnceLock::from(p),
-            None => map.in_place = checked.map(|facts| InPlace { root, facts }),
+        match loaded {
+            V2Load::InPlace(facts) => map.in_place = Some(InPlace { root, facts }),
+            V2Load::Parsed(p) => map.parsed = OnceLock::from(p),
         }
         map
     }

@@ -4,7 +4,7 @@
 
 use super::tree::{self, Root};
 use super::{TreeMetadata, NODE_SIZE};
-use crate::dirstate::map::{OldBlock, Parsed, V2Origin};
+use crate::dirstate::map::{OldBlock, Parsed, V2Load, V2Origin};
 use crate::dirstate::pathhash::PathHashMap;
 use crate::dirstate::table::EntryTable;
 use crate::dirstate::{DirstateError, DirstateMap, OnDiskBytes};
@@ -156,11 +156,10 @@ pub(crate) fn read(
     }
     let data = &on_disk[..data_size];
     let root = Root::of(&meta);
-    let checked = tree::check(data, root).ok().filter(|f| f.in_place);
-    let parsed = match checked {
-        Some(_) => None,
+    let loaded = match tree::check(data, root) {
+        Ok(facts) if facts.in_place => V2Load::InPlace(facts),
         // A corrupt or oddly shaped tree: parse it now, for its error.
-        None => Some(parse(data, root, meta.nodes_with_entry as usize)?),
+        _ => V2Load::Parsed(parse(data, root, meta.nodes_with_entry as usize)?),
     };
     let origin = V2Origin {
         data: on_disk,
@@ -174,8 +173,7 @@ pub(crate) fn read(
         origin,
         meta.ignore_patterns_hash,
         root,
-        checked,
-        parsed,
+        loaded,
     ))
 }
 

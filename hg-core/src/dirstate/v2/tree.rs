@@ -132,29 +132,24 @@ pub(crate) fn find(data: &[u8], root: Root, path: &[u8]) -> Option<RawNode> {
     let mut block = (root.start, root.count);
     let mut found = None;
     for name in path.split(|&b| b == b'/') {
-        let r = children_range(data, block.0, block.1).ok()?;
-        let nodes = &data[r];
-        let (mut lo, mut hi) = (0usize, block.1 as usize);
-        let mut hit = None;
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            let node = RawNode::parse(&nodes[mid * NODE_SIZE..(mid + 1) * NODE_SIZE]);
-            let p = data.get(slice(data, node.path_start, node.path_len as usize, "path").ok()?)?;
-            let base = p.get(node.base_name_start as usize..)?;
-            match base.cmp(name) {
-                std::cmp::Ordering::Less => lo = mid + 1,
-                std::cmp::Ordering::Greater => hi = mid,
-                std::cmp::Ordering::Equal => {
-                    hit = Some(node);
-                    break;
-                }
-            }
-        }
-        let node = hit?;
+        let (nodes, _) =
+            data[children_range(data, block.0, block.1).ok()?].as_chunks::<NODE_SIZE>();
+        let at = nodes
+            .binary_search_by(|b| base_name_of(data, &RawNode::parse(b)).cmp(name))
+            .ok()?;
+        let node = RawNode::parse(&nodes[at]);
         block = (node.children_start, node.children_count);
         found = Some(node);
     }
     found
+}
+
+/// A node's base name (empty when its offset is out of range, which
+/// [`check`] rejects for a tree read in place).
+fn base_name_of<'d>(data: &'d [u8], node: &RawNode) -> &'d [u8] {
+    path_of(data, node)
+        .get(node.base_name_start as usize..)
+        .unwrap_or(b"")
 }
 
 /// The entry a node holds, if it is one.
@@ -219,20 +214,11 @@ impl Emit<'_> {
 
 /// The emissions of the child block `(start, count)`, in byte order.
 fn emissions(data: &[u8], start: u32, count: u32) -> Result<Vec<Emit<'_>>, DirstateError> {
-    let r = children_range(data, start, count)?;
-    let mut v = Vec::with_capacity(count as usize + 4);
-    for at in r.step_by(NODE_SIZE) {
-        let bytes: Option<&[u8; NODE_SIZE]> =
-            data.get(at..at + NODE_SIZE).and_then(|b| b.try_into().ok());
-        let Some(bytes) = bytes else {
-            return Err(DirstateError::Corrupted(
-                "child nodes past end of data".into(),
-            ));
-        };
+    let (nodes, _) = data[children_range(data, start, count)?].as_chunks::<NODE_SIZE>();
+    let mut v = Vec::with_capacity(nodes.len() + 4);
+    for bytes in nodes {
         let node = RawNode::parse(bytes);
-        let base = path_of(data, &node)
-            .get(node.base_name_start as usize..)
-            .unwrap_or(b"");
+        let base = base_name_of(data, &node);
         if node.flags & TRACKED_BITS != 0 {
             v.push(Emit {
                 base,
