@@ -63,13 +63,41 @@ def hg_env():
     return env
 
 
-def hg(args, cwd, quiet=True):
-    """Runs the C oracle; generation never depends on the module under test."""
+# From this many files on, generation runs its commit and settling statuses
+# with our package instead of the C oracle: after the commit every file's
+# mtime is unknown, so the settling status compares every file's content, and
+# C did not finish that in 14 minutes at 1M files (ours decides them in
+# parallel and writes the same dirstate, which the differential suites check).
+# Smaller trees, the ones CI and the committed results use, stay C-made.
+OURS_FROM = 500000
+
+
+def ours_env():
+    """The installed package with its defaults file, as a user runs it."""
+    env = dict(os.environ, HGPLAIN="1", HGUSER="bench <bench@example.com>")
+    env.pop("HGMODULEPOLICY", None)
+    env["HGRCPATH"] = os.path.join(
+        os.path.dirname(os.path.dirname(os.path.realpath(HG))),
+        "lib",
+        "python3.11",
+        "site-packages",
+        "mercurial",
+        "defaultrc",
+        "hg-rustext.rc",
+    )
+    if not os.path.isfile(env["HGRCPATH"]):
+        raise SystemExit("gen.py: no %s: run ./setup.sh first" % env["HGRCPATH"])
+    return env
+
+
+def hg(args, cwd, quiet=True, ours=False):
+    """Runs the C oracle (or, with `ours`, the installed package: see
+    OURS_FROM); a generated tree never depends on an unchecked module."""
     cmd = [HG, "--config", "storage.dirstate-v2.slow-path=allow"] + args
     subprocess.run(
         cmd,
         cwd=cwd,
-        env=hg_env(),
+        env=ours_env() if ours else hg_env(),
         check=True,
         stdout=subprocess.DEVNULL if quiet else None,
     )
@@ -200,10 +228,10 @@ def upgrade_to_v2(repo):
     )
 
 
-def settle(repo):
-    """One oracle status so the dirstate records every clean file's mtime;
-    without it the first timed run would compare every file's content."""
-    hg(["status"], repo)
+def settle(repo, ours=False):
+    """One status so the dirstate records every clean file's mtime; without
+    it the first timed run would compare every file's content."""
+    hg(["status"], repo, ours=ours)
 
 
 def dirstate_files(repo):
@@ -275,20 +303,24 @@ def ensure_repos(n_files, seed, log=print):
     listfile = os.path.join(base, "tracked.lst")
     with open(listfile, "w") as fp:
         fp.write("\0".join(tracked))
-    hg(["add", "--quiet", "listfile0:" + listfile], v1)
-    hg(["commit", "--quiet", "-m", "benchmark tree", "-d", "0 0"], v1)
+    ours = n_files >= OURS_FROM
+    hg(["add", "--quiet", "listfile0:" + listfile], v1, ours=ours)
+    hg(["commit", "--quiet", "-m", "benchmark tree", "-d", "0 0"], v1, ours=ours)
     log("  committed in %.0fs" % (time.time() - t0))
     # mtimes must be in the past for the settling status to record them.
     time.sleep(1.5)
-    settle(v1)
+    settle(v1, ours=ours)
+    log("  settled in %.0fs" % (time.time() - t0))
     copy_repo(v1, paths["v1-mod"])
     modify(paths["v1-mod"], tracked, seed)
     time.sleep(1.5)
-    settle(paths["v1-mod"])
+    settle(paths["v1-mod"], ours=ours)
+    # The v2 copies only differ in `.hg`: nothing below writes a working file,
+    # so their working files are hard links (half the disk at 1M files).
     for src, dst in (("v1", "v2"), ("v1-mod", "v2-mod")):
-        copy_repo(paths[src], paths[dst])
+        link_copy(paths[src], paths[dst])
         upgrade_to_v2(paths[dst])
-        settle(paths[dst])
+        settle(paths[dst], ours=ours)
     for p in paths.values():
         save_dirstate(p)
     with open(done, "w") as fp:

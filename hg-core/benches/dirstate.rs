@@ -91,12 +91,33 @@ fn v2_sorted_entries_in_place(bencher: Bencher, n: usize) {
     bencher.bench(|| map.sorted_entries().len());
 }
 
-/// The entries a watchman status looks at (not known clean), from a map
-/// read in place: a walk of the whole tree.
+/// The entries a watchman status looks at (not settled), from a map read
+/// in place, asked for the first time: a walk of the whole tree.
 #[divan::bench(args = SIZES)]
-fn v2_not_clean_in_place(bencher: Bencher, n: usize) {
+fn v2_unsettled_in_place(bencher: Bencher, n: usize) {
+    let (data, metadata) = v2_input(n);
+    bencher
+        .with_inputs(|| {
+            let Ok(map) = DirstateMap::new_v2(
+                OnDiskBytes::Owned(data.clone()),
+                data.len(),
+                &metadata,
+                b"b",
+            ) else {
+                panic!("benchmark input must load");
+            };
+            map
+        })
+        .bench_refs(|map| map.unsettled_paths().len());
+}
+
+/// The same, asked again (what a chg worker pays when the server's loader
+/// thread asked first): the kept answer.
+#[divan::bench(args = SIZES)]
+fn v2_unsettled_kept(bencher: Bencher, n: usize) {
     let map = v2_map(n);
-    bencher.bench(|| map.paths_where(|e| !e.maybe_clean()).len());
+    map.unsettled_paths();
+    bencher.bench(|| map.unsettled_paths().len());
 }
 
 #[divan::bench(args = SIZES)]

@@ -141,7 +141,7 @@ fn in_place_answers(m: &DirstateMap) -> InPlaceAnswers {
         })
         .collect();
     let not_clean = m
-        .paths_where(|e| !e.maybe_clean())
+        .unsettled_paths()
         .into_iter()
         .map(<[u8]>::to_vec)
         .collect();

@@ -336,6 +336,17 @@ impl DirstateEntry {
     pub fn maybe_clean(&self) -> bool {
         self.flags & (WC | P1 | P2) == WC | P1
     }
+    /// Whether a status that knows this file did not change since the last
+    /// status (watchman said so) may skip it: clean with a reliable mtime
+    /// (fsmonitor's `nonnormalset` is the rest) and no fallback flags, whose
+    /// verdict depends on the file system's exec support, not on a change.
+    pub fn settled(&self) -> bool {
+        const MTIME_FLAGS: u16 = v2_flags::HAS_MTIME | v2_flags::MTIME_SECOND_AMBIGUOUS;
+        self.maybe_clean()
+            && self.v2_data().0 & MTIME_FLAGS == v2_flags::HAS_MTIME
+            && self.fallback_exec().is_none()
+            && self.fallback_symlink().is_none()
+    }
     /// Tracked in the first parent.
     pub fn p1_tracked(&self) -> bool {
         self.flags & P1 != 0

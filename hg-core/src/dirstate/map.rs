@@ -133,6 +133,9 @@ pub struct DirstateMap {
     /// Why building the tables from a checked tree failed (never expected:
     /// `tree::check` tests what parsing needs); writes then refuse.
     poisoned: OnceLock<String>,
+    /// Where the paths of the unsettled entries are in the tree read in
+    /// place, once asked (see [`Self::unsettled_paths`]).
+    unsettled: OnceLock<Option<Vec<(u32, u16)>>>,
     tracked_dirs: Option<DirsMultiset>,
     all_dirs: Option<DirsMultiset>,
     pub(crate) ignore_patterns_hash: [u8; 20],
@@ -328,28 +331,43 @@ impl DirstateMap {
         self.parsed().entries.iter()
     }
 
-    /// The paths of the entries `keep` accepts, in dict order; read in
-    /// place when the map is (a watchman status asks for the few entries
-    /// that are not clean, and should not parse the rest).
-    pub fn paths_where(&self, keep: impl Fn(&DirstateEntry) -> bool) -> Vec<&[u8]> {
-        if let Some((data, ip)) = self.tree() {
-            let mut out = Vec::new();
-            let walked = v2_read::walk(data, ip.root, |node, _| {
-                if let Some(e) = tree::entry_of(node) {
-                    if keep(&e) {
-                        out.push(tree::path_of(data, node));
-                    }
-                }
-                Ok(())
-            });
-            if walked.is_ok() {
-                return out;
+    /// The paths of the entries that are not [`DirstateEntry::settled`]:
+    /// the ones a watchman status examines even when watchman names no
+    /// change, in dict order. A map read in place cannot change, so its
+    /// answer is kept: a chg server's preloaded map computes it once, in
+    /// its loader thread, instead of in every command's worker.
+    pub fn unsettled_paths(&self) -> Vec<&[u8]> {
+        if let Some((data, _)) = self.tree() {
+            if let Some(ranges) = self.unsettled_in_place() {
+                return ranges
+                    .iter()
+                    .filter_map(|&(start, len)| {
+                        data.get(start as usize..start as usize + len as usize)
+                    })
+                    .collect();
             }
         }
         self.iter()
-            .filter(|(_, e)| keep(e))
+            .filter(|(_, e)| !e.settled())
             .map(|(p, _)| p)
             .collect()
+    }
+
+    /// Where the unsettled entries' paths are in the tree read in place
+    /// (`None` with the tables built, or for a tree that fails to walk).
+    fn unsettled_in_place(&self) -> Option<&[(u32, u16)]> {
+        let (data, ip) = self.tree()?;
+        let ranges = self.unsettled.get_or_init(|| {
+            let mut out = Vec::new();
+            let walked = v2_read::walk(data, ip.root, |node, _| {
+                if tree::entry_of(node).is_some_and(|e| !e.settled()) {
+                    out.push((node.path_start, node.path_len));
+                }
+                Ok(())
+            });
+            walked.ok().map(|()| out)
+        });
+        ranges.as_deref()
     }
 
     /// Every entry with its path, sorted by path, still encoded in the tree

@@ -204,6 +204,12 @@ fn load(root: &Path) -> Result<Option<Preloaded>, DirstateError> {
             &docket.tree_metadata,
             &docket.uuid,
         )?;
+        // A watchman status asks every worker for the unsettled entries, a
+        // walk of the whole tree read in place: ask once here, in the
+        // background, where the answer is kept for every worker.
+        if hg.join("fsmonitor.state").exists() {
+            map.unsettled_paths();
+        }
         Ok(Some(Preloaded {
             root: root.to_path_buf(),
             source: Source::V2 {

@@ -22,29 +22,12 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use crate::dirstate::entry::v2_flags;
-use crate::dirstate::{DirstateEntry, DirstateMap};
+use crate::dirstate::DirstateMap;
 
 use super::classify::{classify, Rules, Verdict};
 use super::fs::{self, Fd, OpenMode, Stat};
 use super::outcome::{Counters, StatusOutcome};
 use super::{fs_boundary, IgnoreFn, StatusError, StatusOptions};
-
-/// The dirstate flags that tell fsmonitor an entry's recorded mtime can be
-/// trusted (`DIRSTATE_V2_HAS_MTIME` without `..._MTIME_SECOND_AMBIGUOUS`).
-const MTIME_FLAGS: u16 = v2_flags::HAS_MTIME | v2_flags::MTIME_SECOND_AMBIGUOUS;
-
-/// Whether status must look at `entry` even if the watcher did not name
-/// it: fsmonitor's `nonnormalset` (`not e.maybe_clean`, or no reliable
-/// mtime), plus entries with fallback flags (whose verdict may depend on
-/// the file system's exec support, not on a change).
-fn needs_look(entry: &DirstateEntry) -> bool {
-    let flags = entry.v2_data().0;
-    !entry.maybe_clean()
-        || flags & MTIME_FLAGS != v2_flags::HAS_MTIME
-        || entry.fallback_exec().is_some()
-        || entry.fallback_symlink().is_some()
-}
 
 /// `.hg` of the repository itself, or something in it: never a status path.
 fn is_own_hg(path: &[u8]) -> bool {
@@ -121,7 +104,7 @@ pub fn status_of_paths<'a>(
             paths.push(p);
         }
     }
-    paths.extend(dmap.paths_where(needs_look));
+    paths.extend(dmap.unsettled_paths());
     paths.extend(dmap.copy_map_iter().map(|(dest, _)| dest));
     paths.sort_unstable_by(|a, b| split_parent(a).cmp(&split_parent(b)));
     paths.dedup();
