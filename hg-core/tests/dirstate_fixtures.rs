@@ -210,7 +210,7 @@ fn mercurial_reads_what_we_write() {
     for scen in SCENARIOS {
         for source in ["v1", "v2"] {
             let (mut map, parents) = if source == "v1" {
-                DirstateMap::new_v1(&fixture(&format!("v1-{scen}.dirstate"))).unwrap()
+                DirstateMap::new_v1(fixture(&format!("v1-{scen}.dirstate"))).unwrap()
             } else {
                 let (m, p, _, _) = load_v2(scen);
                 (m, p)
@@ -231,7 +231,7 @@ fn mercurial_reads_what_we_write() {
             assert_eq!(
                 got,
                 dump(
-                    &DirstateMap::new_v1(&std::fs::read(&v1_path).unwrap())
+                    &DirstateMap::new_v1(std::fs::read(&v1_path).unwrap())
                         .unwrap()
                         .0,
                     &parents

@@ -167,9 +167,11 @@ impl DirstateMap {
         Self::default()
     }
 
-    /// Parses dirstate-v1 bytes. Empty input is an empty map with null
-    /// parents (Mercurial does not call the parser for an empty file).
-    pub fn new_v1(data: &[u8]) -> Result<(Self, Parents), DirstateError> {
+    /// Parses dirstate-v1 bytes, which the map keeps: its paths are read
+    /// there, not copied (see `table`). Empty input is an empty map with
+    /// null parents (Mercurial does not call the parser for an empty file).
+    pub fn new_v1(data: impl Into<OnDiskBytes>) -> Result<(Self, Parents), DirstateError> {
+        let data = data.into();
         let mut map = Self {
             from_v1: true,
             ..Self::default()
@@ -177,22 +179,30 @@ impl DirstateMap {
         if data.is_empty() {
             return Ok((map, ([0; 20], [0; 20])));
         }
-        let (records, name_bytes) = v1::count_records(data);
+        let data = std::sync::Arc::new(data);
+        let (records, _) = v1::count_records(&data);
         let mut parsed = Parsed {
-            entries: EntryTable::with_capacity(records, name_bytes),
+            entries: EntryTable::with_base(data.clone(), records),
             ..Parsed::default()
         };
         let copies = &mut parsed.copies;
         let entries = &mut parsed.entries;
-        let parents = v1::parse(data, |r| {
+        let parents = v1::parse(&data, |r| {
             if let Some(c) = r.copy_source {
                 copies.insert(r.path, c);
             }
-            entries.append_unindexed(r.path, r.entry)
+            entries.append_in_base(r.path_start, r.path.len(), r.entry)
         })?;
         parsed.entries.index_appended();
         map.parsed = OnceLock::from(parsed);
         Ok((map, parents))
+    }
+
+    /// The dirstate-v1 bytes the map was parsed from, which its paths are
+    /// read from (mutations since are not in them; `None` for a map not
+    /// parsed from v1).
+    pub fn v1_source(&self) -> Option<&[u8]> {
+        self.parsed.get()?.entries.base()
     }
 
     /// Reads a dirstate-v2 tree. `data` is the whole data file (only its

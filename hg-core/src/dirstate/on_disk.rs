@@ -31,6 +31,27 @@ impl OnDiskBytes {
     }
 }
 
+/// A copy, for callers that hold borrowed bytes (tests, benches, tools);
+/// the binding shares Python's buffer instead.
+impl From<&[u8]> for OnDiskBytes {
+    fn from(bytes: &[u8]) -> Self {
+        Self::Owned(bytes.to_vec())
+    }
+}
+
+/// See `From<&[u8]>`.
+impl From<&Vec<u8>> for OnDiskBytes {
+    fn from(bytes: &Vec<u8>) -> Self {
+        Self::Owned(bytes.clone())
+    }
+}
+
+impl From<Vec<u8>> for OnDiskBytes {
+    fn from(bytes: Vec<u8>) -> Self {
+        Self::Owned(bytes)
+    }
+}
+
 impl Deref for OnDiskBytes {
     type Target = [u8];
     fn deref(&self) -> &[u8] {

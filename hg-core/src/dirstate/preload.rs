@@ -42,8 +42,8 @@ const LOADER_NICE: i32 = 19;
 
 /// What a preloaded map was parsed from, to be compared with a caller's input.
 enum Source {
-    /// The dirstate-v1 file's bytes.
-    V1(Vec<u8>),
+    /// The dirstate-v1 file's bytes are the map's own (`v1_source`).
+    V1,
     /// The v2 data file's used bytes are the map's own `origin`; the docket's
     /// fields identify which of them count.
     V2 {
@@ -174,6 +174,18 @@ fn holds(root: &Path, same: impl Fn(&Source) -> bool) -> bool {
         .is_ok_and(|list| list.iter().any(|p| p.root == root && same(&p.source)))
 }
 
+/// Whether `p` was parsed from exactly these dirstate-v1 bytes.
+fn is_v1_of(p: &Preloaded, data: &[u8]) -> bool {
+    matches!(p.source, Source::V1) && p.map.v1_source().is_some_and(|d| d == data)
+}
+
+/// Whether the map held for `root` was parsed from these dirstate-v1 bytes.
+fn holds_v1(root: &Path, data: &[u8]) -> bool {
+    PRELOADED
+        .lock()
+        .is_ok_and(|list| list.iter().any(|p| p.root == root && is_v1_of(p, data)))
+}
+
 /// Parses `root`'s dirstate as Mercurial would read it (a v2 docket names
 /// its data file; anything else is v1); `None` if the map held for it is
 /// still the one of its current file.
@@ -221,13 +233,13 @@ fn load(root: &Path) -> Result<Option<Preloaded>, DirstateError> {
             parents: docket.parents,
         }))
     } else {
-        if holds(root, |s| matches!(s, Source::V1(bytes) if *bytes == file)) {
+        if holds_v1(root, &file) {
             return Ok(None);
         }
-        let (map, parents) = DirstateMap::new_v1(&file)?;
+        let (map, parents) = DirstateMap::new_v1(OnDiskBytes::Owned(file))?;
         Ok(Some(Preloaded {
             root: root.to_path_buf(),
-            source: Source::V1(file),
+            source: Source::V1,
             map,
             parents,
         }))
@@ -275,7 +287,7 @@ pub fn take_v1(data: &[u8]) -> Option<(DirstateMap, Parents)> {
     if data.is_empty() {
         return None;
     }
-    let p = take(|p| matches!(&p.source, Source::V1(bytes) if bytes[..] == data[..]))?;
+    let p = take(|p| is_v1_of(p, data))?;
     Some((p.map, p.parents))
 }
 
@@ -299,7 +311,7 @@ pub fn take_v2(
                 && id[..] == uuid[..]
                 && p.map.v2_data().is_some_and(|d| d == used)
         }
-        Source::V1(_) => false,
+        Source::V1 => false,
     })?;
     Some(p.map)
 }

@@ -17,6 +17,9 @@ pub const HEADER_SIZE: usize = 17;
 pub struct V1Record<'a> {
     /// Repo-relative path.
     pub path: &'a [u8],
+    /// Where `path` starts in the input, for a map that keeps the input
+    /// and reads its paths there instead of copying them.
+    pub path_start: usize,
     /// Copy source when the stored name contains a `\0`.
     pub copy_source: Option<&'a [u8]>,
     /// Decoded state.
@@ -65,6 +68,7 @@ pub fn parse<'a>(
         };
         sink(V1Record {
             path,
+            path_start: pos,
             copy_source,
             entry,
         })?;

@@ -93,11 +93,15 @@ py_class!(pub class DirstateMap |py| {
     }
 
     @staticmethod def new_v1(data: PyObject, identity: Option<PyObject> = None) -> PyResult<PyTuple> {
-        let bytes = data.cast_as::<PyBytes>(py)?.data(py);
-        let empty = bytes.is_empty();
-        let (map, (p1, p2)) = match preload::take_v1(bytes) {
+        let data = data.cast_into::<PyBytes>(py)?;
+        let empty = data.data(py).is_empty();
+        let (map, (p1, p2)) = match preload::take_v1(data.data(py)) {
             Some(preloaded) => preloaded,
-            None => CoreMap::new_v1(bytes).map_err(|e| dirstate_error(py, e))?,
+            None => {
+                // The map reads its paths in Python's bytes, kept alive.
+                let on_disk = OnDiskBytes::Shared(Box::new(PyBytesDeref::new(py, data)));
+                CoreMap::new_v1(on_disk).map_err(|e| dirstate_error(py, e))?
+            }
         };
         let map = DirstateMap::create_instance(py, map, identity.unwrap_or_else(|| py.None()))?;
         // An empty file has no parents to report (dirstatemap.py then asks
