@@ -182,7 +182,7 @@ impl DirstateMap {
         let data = std::sync::Arc::new(data);
         let (records, _) = v1::count_records(&data);
         let mut parsed = Parsed {
-            entries: EntryTable::with_base(data.clone(), records),
+            entries: EntryTable::with_base(data.clone(), records)?,
             ..Parsed::default()
         };
         let copies = &mut parsed.copies;

@@ -168,22 +168,15 @@ impl Recent {
 /// a parse would compete with the next command for the CPU). For v2 the
 /// docket decides: a data file is only ever appended to past `data_size`.
 /// Takers compare the bytes anyway.
-fn holds(root: &Path, same: impl Fn(&Source) -> bool) -> bool {
+fn holds(root: &Path, same: impl Fn(&Preloaded) -> bool) -> bool {
     PRELOADED
         .lock()
-        .is_ok_and(|list| list.iter().any(|p| p.root == root && same(&p.source)))
+        .is_ok_and(|list| list.iter().any(|p| p.root == root && same(p)))
 }
 
 /// Whether `p` was parsed from exactly these dirstate-v1 bytes.
 fn is_v1_of(p: &Preloaded, data: &[u8]) -> bool {
     matches!(p.source, Source::V1) && p.map.v1_source().is_some_and(|d| d == data)
-}
-
-/// Whether the map held for `root` was parsed from these dirstate-v1 bytes.
-fn holds_v1(root: &Path, data: &[u8]) -> bool {
-    PRELOADED
-        .lock()
-        .is_ok_and(|list| list.iter().any(|p| p.root == root && is_v1_of(p, data)))
 }
 
 /// Parses `root`'s dirstate as Mercurial would read it (a v2 docket names
@@ -194,8 +187,8 @@ fn load(root: &Path) -> Result<Option<Preloaded>, DirstateError> {
     let file = std::fs::read(hg.join("dirstate"))?;
     if file.starts_with(V2_FORMAT_MARKER) {
         let docket = Docket::parse(&file)?;
-        let unchanged = holds(root, |s| {
-            matches!(s, Source::V2 { data_size, tree_metadata, uuid }
+        let unchanged = holds(root, |p| {
+            matches!(&p.source, Source::V2 { data_size, tree_metadata, uuid }
                 if *data_size == docket.data_size
                     && *tree_metadata == docket.tree_metadata
                     && *uuid == docket.uuid)
@@ -233,7 +226,7 @@ fn load(root: &Path) -> Result<Option<Preloaded>, DirstateError> {
             parents: docket.parents,
         }))
     } else {
-        if holds_v1(root, &file) {
+        if holds(root, |p| is_v1_of(p, &file)) {
             return Ok(None);
         }
         let (map, parents) = DirstateMap::new_v1(OnDiskBytes::Owned(file))?;

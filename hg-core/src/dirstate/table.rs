@@ -58,6 +58,13 @@ struct Names<'a> {
 }
 
 impl<'a> Names<'a> {
+    fn new(base: &'a Option<Arc<OnDiskBytes>>, arena: &'a [u8]) -> Self {
+        Names {
+            base: base.as_deref().map_or(&[][..], |b| &b[..]),
+            arena,
+        }
+    }
+
     #[inline]
     fn of(&self, r: &Record) -> &'a [u8] {
         let (start, len) = (r.start as usize, r.len as usize);
@@ -87,11 +94,17 @@ impl EntryTable {
     }
 
     /// An empty table for the `n` records of `base` that
-    /// [`Self::append_in_base`] will add.
-    pub(crate) fn with_base(base: Arc<OnDiskBytes>, n: usize) -> Self {
+    /// [`Self::append_in_base`] will add (offsets are `u32`: a base of
+    /// 4 GiB or more is refused).
+    pub(crate) fn with_base(base: Arc<OnDiskBytes>, n: usize) -> Result<Self, DirstateError> {
+        if u32::try_from(base.len()).is_err() {
+            return Err(DirstateError::TooLarge(
+                "a dirstate of more than 4 GiB".into(),
+            ));
+        }
         let mut t = Self::with_capacity(n, 0);
         t.base = Some(base);
-        t
+        Ok(t)
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -104,10 +117,7 @@ impl EntryTable {
     }
 
     fn names(&self) -> Names<'_> {
-        Names {
-            base: self.base.as_deref().map_or(&[][..], |b| &b[..]),
-            arena: &self.arena,
-        }
+        Names::new(&self.base, &self.arena)
     }
 
     /// Like [`Self::append_unindexed`] for a record whose path is
@@ -129,11 +139,6 @@ impl EntryTable {
                 "a path outside its buffer, or 4 GiB".into(),
             ));
         };
-        if u32::try_from(base.len()).is_err() {
-            return Err(DirstateError::TooLarge(
-                "a dirstate of more than 4 GiB".into(),
-            ));
-        }
         let hash = hash_bytes(path);
         self.records.push(Record {
             start,
@@ -394,10 +399,7 @@ impl EntryTable {
 
     /// Mutable access to every live entry, in insertion order.
     pub(crate) fn for_each_mut(&mut self, mut f: impl FnMut(&[u8], &mut DirstateEntry)) {
-        let names = Names {
-            base: self.base.as_deref().map_or(&[][..], |b| &b[..]),
-            arena: &self.arena,
-        };
+        let names = Names::new(&self.base, &self.arena);
         for r in &mut self.records {
             let path = names.of(r);
             if let Some(e) = r.entry.as_mut() {
@@ -532,7 +534,8 @@ mod tests {
             spans.push((base.len(), n.len()));
             base.extend_from_slice(n.as_bytes());
         }
-        let mut in_base = EntryTable::with_base(Arc::new(OnDiskBytes::Owned(base)), names.len());
+        let mut in_base =
+            EntryTable::with_base(Arc::new(OnDiskBytes::Owned(base)), names.len()).unwrap();
         let mut copied = EntryTable::with_capacity(names.len(), 0);
         for (i, (&(start, len), n)) in spans.iter().zip(&names).enumerate() {
             in_base.append_in_base(start, len, e(i as u32)).unwrap();
