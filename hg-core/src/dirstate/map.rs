@@ -111,6 +111,9 @@ pub(crate) enum V2Load {
     Parsed(Parsed),
 }
 
+/// Where a path is in a data file read in place: start and length.
+type PathSpan = (u32, u16);
+
 /// A dirstate-v2 tree the map answers from in place (see `v2::tree`).
 #[derive(Clone, Copy, Debug)]
 struct InPlace {
@@ -135,7 +138,7 @@ pub struct DirstateMap {
     poisoned: OnceLock<String>,
     /// Where the paths of the unsettled entries are in the tree read in
     /// place, once asked (see [`Self::unsettled_paths`]).
-    unsettled: OnceLock<Option<Vec<(u32, u16)>>>,
+    unsettled: OnceLock<Option<Vec<PathSpan>>>,
     tracked_dirs: Option<DirsMultiset>,
     all_dirs: Option<DirsMultiset>,
     pub(crate) ignore_patterns_hash: [u8; 20],
@@ -347,15 +350,11 @@ impl DirstateMap {
     /// answer is kept: a chg server's preloaded map computes it once, in
     /// its loader thread, instead of in every command's worker.
     pub fn unsettled_paths(&self) -> Vec<&[u8]> {
-        if let Some((data, _)) = self.tree() {
-            if let Some(ranges) = self.unsettled_in_place() {
-                return ranges
-                    .iter()
-                    .filter_map(|&(start, len)| {
-                        data.get(start as usize..start as usize + len as usize)
-                    })
-                    .collect();
-            }
+        if let Some((data, ranges)) = self.unsettled_in_place() {
+            return ranges
+                .iter()
+                .filter_map(|&(start, len)| data.get(start as usize..start as usize + len as usize))
+                .collect();
         }
         self.iter()
             .filter(|(_, e)| !e.settled())
@@ -363,9 +362,9 @@ impl DirstateMap {
             .collect()
     }
 
-    /// Where the unsettled entries' paths are in the tree read in place
+    /// The tree read in place and where its unsettled entries' paths are
     /// (`None` with the tables built, or for a tree that fails to walk).
-    fn unsettled_in_place(&self) -> Option<&[(u32, u16)]> {
+    fn unsettled_in_place(&self) -> Option<(&[u8], &[PathSpan])> {
         let (data, ip) = self.tree()?;
         let ranges = self.unsettled.get_or_init(|| {
             let mut out = Vec::new();
@@ -377,7 +376,7 @@ impl DirstateMap {
             });
             walked.ok().map(|()| out)
         });
-        ranges.as_deref()
+        Some((data, ranges.as_deref()?))
     }
 
     /// Every entry with its path, sorted by path, still encoded in the tree
