@@ -116,8 +116,8 @@ type InPlaceAnswers = (
 fn in_place_answers(m: &DirstateMap) -> InPlaceAnswers {
     let sorted: Vec<_> = m
         .sorted_entries()
-        .into_iter()
-        .map(|(p, e)| (p.to_vec(), e.get().v2_data()))
+        .iter()
+        .map(|(p, e)| (p.to_vec(), e.v2_data()))
         .collect();
     let copies: Vec<_> = m
         .copy_map_iter()

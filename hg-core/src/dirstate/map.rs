@@ -6,10 +6,10 @@ use std::borrow::Cow;
 use super::copymap::CopyMap;
 use super::dirs::{ancestors, DirsIter, DirsMultiset};
 use super::entry::DirstateEntry;
-use super::entry_ref::EntryRef;
 use super::error::DirstateError;
 use super::on_disk::OnDiskBytes;
 use super::pathhash::PathHashMap;
+use super::sorted::SortedEntries;
 use super::table::{EntryTable, TableIter};
 use super::timestamp::TruncatedTimestamp;
 use super::v1;
@@ -382,9 +382,10 @@ impl DirstateMap {
     /// Every entry with its path, sorted by path, still encoded in the tree
     /// read in place (`None` when the tables are built: see
     /// [`Self::sorted_entries`]).
-    pub fn sorted_entries_in_place(&self) -> Option<Vec<(&[u8], EntryRef<'_>)>> {
+    pub fn sorted_entries_in_place(&self) -> Option<SortedEntries<'_>> {
         let (data, ip) = self.tree()?;
-        tree::entries_in_byte_order(data, ip.root, ip.facts.entries).ok()
+        let ids = tree::entries_in_byte_order(data, ip.root, ip.facts.entries).ok()?;
+        Some(SortedEntries::of_tree(data, ids))
     }
 
     /// Number of recorded copies.
@@ -810,15 +811,12 @@ impl DirstateMap {
     /// All entries sorted by path bytes: a directory's subtree is then the
     /// contiguous range of paths starting with "dir/" (the status walk relies
     /// on this).
-    pub fn sorted_entries(&self) -> Vec<(&[u8], EntryRef<'_>)> {
-        use rayon::slice::ParallelSliceMut;
+    pub fn sorted_entries(&self) -> SortedEntries<'_> {
         if let Some(v) = self.sorted_entries_in_place() {
             return v;
         }
-        let mut v: Vec<_> = self.iter().map(|(p, e)| (p, EntryRef::Table(e))).collect();
-        // Serial time before the parallel walk can start: sort on all cores.
-        v.par_sort_unstable_by(|a, b| a.0.cmp(b.0));
-        v
+        let table = &self.parsed().entries;
+        SortedEntries::of_table(table.view(), table.live_ids())
     }
 
     /// The v2 directory cache of `dir` (always `None` for a v1 map).
@@ -962,7 +960,7 @@ mod tests {
         for p in [&b"a/b"[..], b"a.txt", b"a/c", b"b", b"a-"] {
             m.set_tracked(p).unwrap();
         }
-        let order: Vec<&[u8]> = m.sorted_entries().into_iter().map(|(p, _)| p).collect();
+        let order: Vec<&[u8]> = m.sorted_entries().iter().map(|(p, _)| p).collect();
         assert_eq!(order, vec![&b"a-"[..], b"a.txt", b"a/b", b"a/c", b"b"]);
     }
 }

@@ -51,12 +51,12 @@ mod copymap;
 pub mod dirs;
 pub mod docket;
 pub mod entry;
-mod entry_ref;
 pub mod error;
 pub mod map;
 pub mod on_disk;
 mod pathhash;
 pub mod preload;
+pub mod sorted;
 mod table;
 pub mod timestamp;
 pub mod v1;
@@ -65,11 +65,11 @@ pub mod v2;
 pub use dirs::{DirsIter, DirsMultiset};
 pub use docket::Docket;
 pub use entry::{DirstateEntry, AMBIGUOUS_TIME, FROM_P2, NONNORMAL};
-pub use entry_ref::EntryRef;
 pub use error::DirstateError;
 pub use map::{
     CachedDirectory, CopyMapIter, CopyPairs, DebugTuple, DirstateMap, DirstateMapIter, Parents,
 };
 pub use on_disk::OnDiskBytes;
+pub use sorted::{EntryResolver, SortedEntries};
 pub use table::TableIter;
 pub use timestamp::TruncatedTimestamp;

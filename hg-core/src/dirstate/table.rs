@@ -397,6 +397,26 @@ impl EntryTable {
         }
     }
 
+    /// The live records' numbers, for [`TableView`] (in insertion order).
+    pub(crate) fn live_ids(&self) -> Vec<u32> {
+        let mut ids = Vec::with_capacity(self.live);
+        ids.extend(
+            (0u32..)
+                .zip(&self.records)
+                .filter(|(_, r)| r.entry.is_some())
+                .map(|(i, _)| i),
+        );
+        ids
+    }
+
+    /// Records by number, borrowed (see [`TableView`]).
+    pub(crate) fn view(&self) -> TableView<'_> {
+        TableView {
+            names: self.names(),
+            records: &self.records,
+        }
+    }
+
     /// Mutable access to every live entry, in insertion order.
     pub(crate) fn for_each_mut(&mut self, mut f: impl FnMut(&[u8], &mut DirstateEntry)) {
         let names = Names::new(&self.base, &self.arena);
@@ -420,6 +440,31 @@ fn slots_for(n: usize) -> usize {
         .saturating_add(2)
         .next_power_of_two()
         .max(16)
+}
+
+/// A table's records by number: lets the status walk hold a 4-byte record
+/// number per entry instead of a path slice and an entry reference (24
+/// bytes more per tracked file for the length of the walk).
+#[derive(Clone, Copy)]
+pub(crate) struct TableView<'a> {
+    names: Names<'a>,
+    records: &'a [Record],
+}
+
+impl<'a> TableView<'a> {
+    /// The path of record `id` (empty for a number out of range).
+    #[inline]
+    pub(crate) fn path(self, id: u32) -> &'a [u8] {
+        self.records
+            .get(id as usize)
+            .map_or(&[][..], |r| self.names.of(r))
+    }
+
+    /// The entry of record `id`, `None` if removed or out of range.
+    #[inline]
+    pub(crate) fn entry(self, id: u32) -> Option<DirstateEntry> {
+        self.records.get(id as usize).and_then(|r| r.entry)
+    }
 }
 
 /// Iterator over live entries of an [`EntryTable`], in insertion order.

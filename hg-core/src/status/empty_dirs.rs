@@ -67,6 +67,7 @@ use crate::matchers::{Matcher, VisitChildrenSet};
 use super::fs::{self, d_type_kind, Fd, OpenMode, S_IFDIR, S_IFLNK, S_IFREG};
 use super::tree::{self, Child, Item};
 use super::{IgnoreFn, StatusOptions};
+use crate::dirstate::EntryResolver;
 
 /// What the pass found and what it cost.
 #[derive(Debug, Default)]
@@ -83,12 +84,14 @@ pub(super) struct Found {
 /// sorted dirstate entries are `all`.
 pub(super) fn collect(
     root: &Fd,
-    all: &[Item<'_>],
+    at: EntryResolver<'_>,
+    all: &[Item],
     matcher: &dyn Matcher,
     ignore: IgnoreFn<'_>,
     opts: StatusOptions,
 ) -> Found {
     let pass = Pass {
+        at,
         matcher,
         ignore,
         list_unknown: opts.list_unknown,
@@ -153,6 +156,8 @@ enum Listing {
 }
 
 struct Pass<'s> {
+    /// Reads the paths and entries behind the sorted ids.
+    at: EntryResolver<'s>,
     matcher: &'s dyn Matcher,
     ignore: IgnoreFn<'s>,
     list_unknown: bool,
@@ -280,7 +285,7 @@ impl Pass<'_> {
         &self,
         dir: &[u8],
         fd: Option<&Fd>,
-        sub: &[Item<'_>],
+        sub: &[Item],
         above: &IgnoredAbove<'_>,
     ) -> bool {
         let vcs = self.matcher.visit_children_set(dir);
@@ -288,7 +293,7 @@ impl Pass<'_> {
             return true;
         }
         let prefix_len = if dir.is_empty() { 0 } else { dir.len() + 1 };
-        let kids = tree::children(sub, prefix_len);
+        let kids = tree::children(self.at, sub, prefix_len);
         if !self.list_unknown && !self.list_ignored {
             // Upstream's `can_skip_fs_readdir`: no listing, each dirstate
             // child is looked up on its own, and the answer is false.

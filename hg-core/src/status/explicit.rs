@@ -34,7 +34,7 @@ pub(super) fn run<'s, 'a>(mut w: Walker<'s, 'a>) -> Result<Walker<'s, 'a>, Statu
             if w.explicit.contains(&ff) || results.iter().any(|(p, _)| *p == ff) {
                 continue;
             }
-            let in_dmap = tree::find(w.all, &ff).is_some();
+            let in_dmap = tree::find(w.at, w.all, &ff).is_some();
             match fs::stat_at(w.root.raw(), &ff, false) {
                 Ok(st) if st.kind() == S_IFDIR => {
                     if in_dmap {
@@ -52,7 +52,7 @@ pub(super) fn run<'s, 'a>(mut w: Walker<'s, 'a>) -> Result<Walker<'s, 'a>, Statu
                 Err(e) => {
                     if in_dmap {
                         results.push((ff, None));
-                    } else if !tree::subtree(w.all, &ff).is_empty() {
+                    } else if !tree::subtree(w.at, w.all, &ff).is_empty() {
                         notfound.push(ff);
                     } else {
                         local.bad.push((
@@ -67,7 +67,7 @@ pub(super) fn run<'s, 'a>(mut w: Walker<'s, 'a>) -> Result<Walker<'s, 'a>, Statu
     // `match.anypats()`: explicit results must still match the patterns.
     results.retain(|(p, _)| w.matcher.matches(p));
     for (p, st) in &results {
-        match tree::find(w.all, p) {
+        match tree::find(w.at, w.all, p) {
             Some(item) => w.decide(&mut local, item, st.as_ref()),
             None => {
                 if st.is_some() {
@@ -112,7 +112,7 @@ pub(super) fn run<'s, 'a>(mut w: Walker<'s, 'a>) -> Result<Walker<'s, 'a>, Statu
 
     let walk_root = kept.iter().any(|r| r.is_empty());
     let traversals = kept.par_iter().map(|r| {
-        let sub = tree::subtree(w.all, r);
+        let sub = tree::subtree(w.at, w.all, r);
         let ign = opts.list_ignored && w.dir_ignore(r);
         match fs::open_dir_at(w.root.raw(), r, OpenMode::Read) {
             Ok(fd) => w.traverse(r, &fd, sub, ign),

@@ -118,7 +118,8 @@ pub fn status<'a>(
     };
     let w = walk::Walker {
         root: root_fd,
-        all: &all,
+        all: &all.ids,
+        at: all.resolver,
         dmap,
         matcher,
         ignore,
@@ -146,7 +147,7 @@ pub fn status<'a>(
     let mut counters = w.counters();
     let purge = opts
         .collect_empty_dirs
-        .then(|| empty_dirs::collect(&w.root, w.all, matcher, ignore, opts));
+        .then(|| empty_dirs::collect(&w.root, w.at, w.all, matcher, ignore, opts));
     let ignore_consulted = w.ignore_consulted.load(Ordering::Relaxed);
     let mut out = w.out.into_inner().unwrap_or_else(|p| p.into_inner());
     if let Some(found) = purge {

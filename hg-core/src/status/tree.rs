@@ -1,13 +1,14 @@
 //! Views of the sorted dirstate as a tree: the children of one directory.
 //!
 //! In a list of paths sorted by bytes, everything under `dir/` is one
-//! contiguous range, so a directory's subtree is a sub-slice and no tree has
-//! to be built (or allocated) up front.
+//! contiguous range, so a directory's subtree is a sub-slice of the ids of
+//! [`crate::dirstate::SortedEntries`] and no tree has to be built (or
+//! allocated) up front.
 
-use crate::dirstate::EntryRef;
+use crate::dirstate::EntryResolver;
 
-/// One sorted dirstate entry.
-pub type Item<'a> = (&'a [u8], EntryRef<'a>);
+/// One sorted dirstate entry: an id its [`EntryResolver`] reads.
+pub type Item = u32;
 
 /// A name directly under a directory, as the dirstate knows it: a file
 /// entry, a subdirectory holding entries, or (rarely) both.
@@ -16,25 +17,29 @@ pub struct Child<'s, 'a> {
     /// The path component.
     pub name: &'a [u8],
     /// The entry for `dir/name` itself.
-    pub file: Option<&'s Item<'a>>,
+    pub file: Option<Item>,
     /// Entries under `dir/name/`.
-    pub sub: &'s [Item<'a>],
+    pub sub: &'s [Item],
 }
 
 /// The dirstate children of the directory whose subtree is `slice`, every
 /// path of which starts with `prefix_len` bytes of `dir/` (0 at the root).
 /// Sorted by name, a file and a subdirectory of the same name merged.
-pub fn children<'s, 'a>(slice: &'s [Item<'a>], prefix_len: usize) -> Vec<Child<'s, 'a>> {
+pub fn children<'s, 'a>(
+    at: EntryResolver<'a>,
+    slice: &'s [Item],
+    prefix_len: usize,
+) -> Vec<Child<'s, 'a>> {
     let mut out: Vec<Child<'s, 'a>> = Vec::new();
     let mut i = 0;
     while i < slice.len() {
-        let path = slice[i].0;
+        let path = at.path(slice[i]);
         let rest = path.get(prefix_len..).unwrap_or(b"");
         match rest.iter().position(|&b| b == b'/') {
             None => {
                 out.push(Child {
                     name: rest,
-                    file: Some(&slice[i]),
+                    file: Some(slice[i]),
                     sub: &[],
                 });
                 i += 1;
@@ -44,7 +49,7 @@ pub fn children<'s, 'a>(slice: &'s [Item<'a>], prefix_len: usize) -> Vec<Child<'
                 // `i`, so its end is found by binary search, not a scan
                 // (a scan would visit every entry once per ancestor).
                 let head = &path[..prefix_len + k + 1];
-                let len = slice[i..].partition_point(|(p, _)| p.starts_with(head));
+                let len = slice[i..].partition_point(|&id| at.path(id).starts_with(head));
                 out.push(Child {
                     name: &rest[..k],
                     file: None,
@@ -78,23 +83,23 @@ pub fn children<'s, 'a>(slice: &'s [Item<'a>], prefix_len: usize) -> Vec<Child<'
 }
 
 /// The sub-slice of entries under directory `dir` (`b""` = everything).
-pub fn subtree<'s, 'a>(all: &'s [Item<'a>], dir: &[u8]) -> &'s [Item<'a>] {
+pub fn subtree<'s>(at: EntryResolver<'_>, all: &'s [Item], dir: &[u8]) -> &'s [Item] {
     if dir.is_empty() {
         return all;
     }
     let mut prefix = Vec::with_capacity(dir.len() + 1);
     prefix.extend_from_slice(dir);
     prefix.push(b'/');
-    let start = all.partition_point(|(p, _)| *p < prefix.as_slice());
-    let len = all[start..].partition_point(|(p, _)| p.starts_with(&prefix));
+    let start = all.partition_point(|&id| at.path(id) < prefix.as_slice());
+    let len = all[start..].partition_point(|&id| at.path(id).starts_with(&prefix));
     &all[start..start + len]
 }
 
 /// Binary search for an exact path.
-pub fn find<'s, 'a>(all: &'s [Item<'a>], path: &[u8]) -> Option<&'s Item<'a>> {
-    all.binary_search_by(|(p, _)| (*p).cmp(path))
+pub fn find(at: EntryResolver<'_>, all: &[Item], path: &[u8]) -> Option<Item> {
+    all.binary_search_by(|&id| at.path(id).cmp(path))
         .ok()
-        .map(|i| &all[i])
+        .map(|i| all[i])
 }
 
 /// Joins a directory and a name with `/` (no separator at the root).
@@ -114,22 +119,25 @@ mod tests {
 
     #[test]
     fn children_and_subtree() {
-        let e = crate::dirstate::DirstateEntry::new(true, true, false, None, None, None, None);
-        let paths: Vec<&[u8]> = vec![b"a", b"a.b", b"a/x", b"a/y/z", b"a0", b"b/c"];
-        let items: Vec<Item> = paths.iter().map(|p| (*p, EntryRef::Table(&e))).collect();
-        let ch = children(&items, 0);
+        let mut m = crate::dirstate::DirstateMap::new_empty();
+        for p in [&b"a"[..], b"a.b", b"a/x", b"a/y/z", b"a0", b"b/c"] {
+            m.set_tracked(p).unwrap();
+        }
+        let sorted = m.sorted_entries();
+        let (at, items) = (sorted.resolver, &sorted.ids[..]);
+        let ch = children(at, items, 0);
         let names: Vec<&[u8]> = ch.iter().map(|c| c.name).collect();
         assert_eq!(names, vec![&b"a"[..], b"a.b", b"a0", b"b"]);
         assert!(ch[0].file.is_some());
         assert_eq!(ch[0].sub.len(), 2);
         assert_eq!(ch[3].sub.len(), 1);
-        let sub = subtree(&items, b"a");
+        let sub = subtree(at, items, b"a");
         assert_eq!(sub.len(), 2);
-        let ch = children(sub, 2);
+        let ch = children(at, sub, 2);
         let names: Vec<&[u8]> = ch.iter().map(|c| c.name).collect();
         assert_eq!(names, vec![&b"x"[..], b"y"]);
-        assert!(find(&items, b"a0").is_some());
-        assert!(find(&items, b"a1").is_none());
+        assert!(find(at, items, b"a0").is_some());
+        assert!(find(at, items, b"a1").is_none());
         assert_eq!(join(b"", b"x"), b"x");
         assert_eq!(join(b"d", b"x"), b"d/x");
     }

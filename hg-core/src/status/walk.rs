@@ -28,7 +28,7 @@ use std::sync::Mutex;
 
 use rayon::prelude::*;
 
-use crate::dirstate::{CachedDirectory, DirstateMap, TruncatedTimestamp};
+use crate::dirstate::{CachedDirectory, DirstateMap, EntryResolver, TruncatedTimestamp};
 use crate::matchers::{Matcher, VisitChildrenSet};
 
 use super::classify::{classify, Rules, Verdict};
@@ -53,7 +53,9 @@ pub struct CachePolicy {
 /// Everything the walk needs, borrowed for its duration.
 pub struct Walker<'s, 'a> {
     pub(super) root: Fd,
-    pub(super) all: &'s [Item<'a>],
+    pub(super) all: &'s [Item],
+    /// Reads the paths and entries behind `all`'s ids.
+    pub(super) at: EntryResolver<'a>,
     pub(super) dmap: &'a DirstateMap,
     pub(super) matcher: &'s dyn Matcher,
     pub(super) ignore: &'s (dyn Fn(&[u8]) -> bool + Sync),
@@ -115,10 +117,12 @@ impl<'s, 'a> Walker<'s, 'a> {
     }
 
     /// Records the verdict for a dirstate entry.
-    pub(super) fn decide(&self, local: &mut Local<'a>, item: &Item<'a>, st: Option<&Stat>) {
-        let (path, entry) = *item;
+    pub(super) fn decide(&self, local: &mut Local<'a>, item: Item, st: Option<&Stat>) {
+        let (path, Some(entry)) = (self.at.path(item), self.at.entry(item)) else {
+            return;
+        };
         let has_copy = !self.copied.is_empty() && self.copied.contains(path);
-        match classify(&entry.get(), st, has_copy, &self.rules) {
+        match classify(&entry, st, has_copy, &self.rules) {
             Verdict::Lookup => local.lookup.push(path),
             Verdict::Modified => local.modified.push(path),
             Verdict::Added => local.added.push(path),
@@ -186,7 +190,7 @@ impl<'s, 'a> Walker<'s, 'a> {
         &self,
         dir: &[u8],
         fd: &Fd,
-        sub: &'s [Item<'a>],
+        sub: &'s [Item],
         dir_ignored: bool,
     ) -> Result<(), StatusError> {
         let vcs = self.matcher.visit_children_set(dir);
@@ -195,7 +199,7 @@ impl<'s, 'a> Walker<'s, 'a> {
             return self.step3_dir(dir, Anchor::Dir(fd), sub, false);
         }
         let prefix_len = if dir.is_empty() { 0 } else { dir.len() + 1 };
-        let kids = tree::children(sub, prefix_len);
+        let kids = tree::children(self.at, sub, prefix_len);
         let cached = if dir.is_empty() {
             None
         } else {
@@ -241,7 +245,7 @@ impl<'s, 'a> Walker<'s, 'a> {
 
         let check_explicit = self.explicit_parents.contains(dir);
         let mut all_known = true;
-        let mut subdirs: Vec<(Vec<u8>, &'s [Item<'a>], bool)> = Vec::new();
+        let mut subdirs: Vec<(Vec<u8>, &'s [Item], bool)> = Vec::new();
         let mut step3_children: Vec<Child<'s, 'a>> = Vec::new();
         let (mut i, mut j) = (0usize, 0usize);
         while i < listing.len() || j < kids.len() {
@@ -342,14 +346,14 @@ impl<'s, 'a> Walker<'s, 'a> {
                         step3_children.push(Child { file: None, ..c });
                     }
                     if let Some(item) = file {
-                        if self.matcher.matches(item.0) {
+                        if self.matcher.matches(self.at.path(item)) {
                             self.decide(&mut local, item, None);
                         }
                     }
                 }
                 S_IFREG | S_IFLNK => {
                     if let Some(item) = file {
-                        if self.matcher.matches(item.0) {
+                        if self.matcher.matches(self.at.path(item)) {
                             let st = match pre_stat {
                                 Some(st) => Some(st),
                                 None => match self.stat_at(fd.raw(), name, false) {
@@ -357,7 +361,7 @@ impl<'s, 'a> Walker<'s, 'a> {
                                     Err(e) if e.raw_os_error() == Some(libc::ENOENT) => None,
                                     Err(e) => {
                                         return Err(StatusError::Io {
-                                            path: item.0.to_vec(),
+                                            path: self.at.path(item).to_vec(),
                                             source: e,
                                         })
                                     }
@@ -387,7 +391,7 @@ impl<'s, 'a> Walker<'s, 'a> {
                 }
                 _ => {
                     if let Some(item) = file {
-                        if self.matcher.matches(item.0) {
+                        if self.matcher.matches(self.at.path(item)) {
                             self.decide(&mut local, item, None);
                         }
                     }
@@ -437,7 +441,7 @@ impl<'s, 'a> Walker<'s, 'a> {
         &self,
         dir: &[u8],
         e: io::Error,
-        sub: &'s [Item<'a>],
+        sub: &'s [Item],
     ) -> Result<(), StatusError> {
         let errno = e.raw_os_error().unwrap_or(0);
         if errno != libc::EACCES && errno != libc::ENOENT && errno != libc::EPERM {
@@ -526,7 +530,7 @@ impl<'s, 'a> Walker<'s, 'a> {
     /// path by path.
     fn step3_child(&self, dir: &[u8], fd: &Fd, c: Child<'s, 'a>) -> Result<(), StatusError> {
         if let Some(item) = c.file {
-            if self.matcher.matches(item.0) && !self.is_explicit(item.0) {
+            if self.matcher.matches(self.at.path(item)) && !self.is_explicit(self.at.path(item)) {
                 let st = self.lookup_file(Anchor::Dir(fd), c.name);
                 let mut local = Local::default();
                 self.decide(&mut local, item, st.as_ref());
@@ -569,7 +573,7 @@ impl<'s, 'a> Walker<'s, 'a> {
         parent: Anchor<'_>,
         path: &[u8],
         name: &[u8],
-        sub: &'s [Item<'a>],
+        sub: &'s [Item],
     ) -> Result<(), StatusError> {
         if self.starts.contains(path) {
             return Ok(());
@@ -619,7 +623,7 @@ impl<'s, 'a> Walker<'s, 'a> {
         &self,
         dir: &[u8],
         anchor: Anchor<'_>,
-        sub: &'s [Item<'a>],
+        sub: &'s [Item],
         dead: bool,
     ) -> Result<(), StatusError> {
         let anchor = if dead { Anchor::Dead } else { anchor };
@@ -633,7 +637,7 @@ impl<'s, 'a> Walker<'s, 'a> {
             self.flush(local);
         }
         let prefix_len = if dir.is_empty() { 0 } else { dir.len() + 1 };
-        let kids = tree::children(sub, prefix_len);
+        let kids = tree::children(self.at, sub, prefix_len);
         let mut local = Local::default();
         let mut subdirs = Vec::new();
         for c in &kids {
@@ -641,7 +645,8 @@ impl<'s, 'a> Walker<'s, 'a> {
                 continue;
             }
             if let Some(item) = c.file {
-                if self.matcher.matches(item.0) && !self.is_explicit(item.0) {
+                if self.matcher.matches(self.at.path(item)) && !self.is_explicit(self.at.path(item))
+                {
                     let st = self.lookup_file(anchor, c.name);
                     self.decide(&mut local, item, st.as_ref());
                 }

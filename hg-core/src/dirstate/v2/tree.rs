@@ -16,7 +16,7 @@ use super::{TreeMetadata, NODE_SIZE};
 use crate::dirstate::entry::v2_flags::*;
 use crate::dirstate::map::CachedDirectory;
 use crate::dirstate::timestamp::TruncatedTimestamp;
-use crate::dirstate::{DirstateEntry, DirstateError, EntryRef};
+use crate::dirstate::{DirstateEntry, DirstateError};
 use std::cmp::Ordering;
 
 /// The flags that make a node an entry (the eager reader's test).
@@ -189,6 +189,27 @@ pub(crate) fn path_of<'d>(data: &'d [u8], node: &RawNode) -> &'d [u8] {
         .unwrap_or(b"")
 }
 
+/// The full path of the node at offset `at` (empty when out of range,
+/// which [`entries_in_byte_order`]'s offsets never are): only the two
+/// fields it needs are decoded, as the status walk asks for paths often.
+#[inline]
+pub(crate) fn path_at(data: &[u8], at: u32) -> &[u8] {
+    let at = at as usize;
+    let Some(&[a, b, c, d, e, f]) = data.get(at..at + 6) else {
+        return b"";
+    };
+    let start = u32::from_be_bytes([a, b, c, d]) as usize;
+    let len = u16::from_be_bytes([e, f]) as usize;
+    data.get(start..start + len).unwrap_or(b"")
+}
+
+/// The entry of the node at offset `at`, if it is one.
+#[inline]
+pub(crate) fn entry_at(data: &[u8], at: u32) -> Option<DirstateEntry> {
+    let at = at as usize;
+    entry_of(&RawNode::parse(data.get(at..at + NODE_SIZE)?))
+}
+
 /// One thing a directory contributes to the byte-ordered list of entries:
 /// a child's own entry (sorted at its base name), or a child's subtree
 /// (sorted at its base name followed by `/`, as its paths are).
@@ -196,6 +217,8 @@ struct Emit<'d> {
     base: &'d [u8],
     subtree: bool,
     bytes: &'d [u8; NODE_SIZE],
+    /// The node's offset in the data file.
+    at: u32,
 }
 
 impl Emit<'_> {
@@ -214,16 +237,21 @@ impl Emit<'_> {
 
 /// The emissions of the child block `(start, count)`, in byte order.
 fn emissions(data: &[u8], start: u32, count: u32) -> Result<Vec<Emit<'_>>, DirstateError> {
-    let (nodes, _) = data[children_range(data, start, count)?].as_chunks::<NODE_SIZE>();
+    let range = children_range(data, start, count)?;
+    let first = range.start;
+    let (nodes, _) = data[range].as_chunks::<NODE_SIZE>();
     let mut v = Vec::with_capacity(nodes.len() + 4);
-    for bytes in nodes {
+    for (i, bytes) in nodes.iter().enumerate() {
         let node = RawNode::parse(bytes);
         let base = base_name_of(data, &node);
+        let at = u32::try_from(first + i * NODE_SIZE)
+            .map_err(|_| DirstateError::Corrupted("a node past 4 GiB".into()))?;
         if node.flags & TRACKED_BITS != 0 {
             v.push(Emit {
                 base,
                 subtree: false,
                 bytes,
+                at,
             });
         }
         if node.children_count > 0 {
@@ -231,6 +259,7 @@ fn emissions(data: &[u8], start: u32, count: u32) -> Result<Vec<Emit<'_>>, Dirst
                 base,
                 subtree: true,
                 bytes,
+                at,
             });
         }
     }
@@ -240,15 +269,15 @@ fn emissions(data: &[u8], start: u32, count: u32) -> Result<Vec<Emit<'_>>, Dirst
     Ok(v)
 }
 
-/// Every entry of a tree [`check`] found `in_place`, with its path, in
-/// byte order of paths (the status walk's order), with no global sort: a
-/// depth-first walk that visits each directory's children in the order
-/// their paths sort.
-pub(crate) fn entries_in_byte_order<'d>(
-    data: &'d [u8],
+/// The offsets of the entry nodes of a tree [`check`] found `in_place`,
+/// in byte order of their paths (the status walk's order), with no global
+/// sort: a depth-first walk that visits each directory's children in the
+/// order their paths sort. [`path_at`] and [`entry_at`] read them.
+pub(crate) fn entries_in_byte_order(
+    data: &[u8],
     root: Root,
     expected: usize,
-) -> Result<Vec<(&'d [u8], EntryRef<'d>)>, DirstateError> {
+) -> Result<Vec<u32>, DirstateError> {
     let mut out = Vec::with_capacity(expected);
     // A node is emitted at most twice (its entry, its subtree).
     let mut budget = 2 * (data.len() / NODE_SIZE);
@@ -265,7 +294,7 @@ pub(crate) fn entries_in_byte_order<'d>(
         if e.subtree {
             stack.push(emissions(data, node.children_start, node.children_count)?.into_iter());
         } else {
-            out.push((path_of(data, &node), EntryRef::Node(e.bytes)));
+            out.push(e.at);
         }
     }
     Ok(out)

@@ -803,8 +803,8 @@ mod tests {
             assert_eq!(copies(&lazy), copies(&tables), "seed {seed}");
             let sorted = |m: &DirstateMap| -> Vec<(Vec<u8>, DirstateEntry)> {
                 m.sorted_entries()
-                    .into_iter()
-                    .map(|(p, e)| (p.to_vec(), e.get()))
+                    .iter()
+                    .map(|(p, e)| (p.to_vec(), e))
                     .collect()
             };
             assert_eq!(sorted(&lazy), sorted(&tables), "seed {seed}");
