@@ -443,7 +443,7 @@ fn slots_for(n: usize) -> usize {
 }
 
 /// A table's records by number: lets the status walk hold a 4-byte record
-/// number per entry instead of a path slice and an entry reference (24
+/// number per entry instead of a path slice and an entry reference (28
 /// bytes more per tracked file for the length of the walk).
 #[derive(Clone, Copy)]
 pub(crate) struct TableView<'a> {
