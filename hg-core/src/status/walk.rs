@@ -530,7 +530,8 @@ impl<'s, 'a> Walker<'s, 'a> {
     /// path by path.
     fn step3_child(&self, dir: &[u8], fd: &Fd, c: Child<'s, 'a>) -> Result<(), StatusError> {
         if let Some(item) = c.file {
-            if self.matcher.matches(self.at.path(item)) && !self.is_explicit(self.at.path(item)) {
+            let file = self.at.path(item);
+            if self.matcher.matches(file) && !self.is_explicit(file) {
                 let st = self.lookup_file(Anchor::Dir(fd), c.name);
                 let mut local = Local::default();
                 self.decide(&mut local, item, st.as_ref());
@@ -645,8 +646,8 @@ impl<'s, 'a> Walker<'s, 'a> {
                 continue;
             }
             if let Some(item) = c.file {
-                if self.matcher.matches(self.at.path(item)) && !self.is_explicit(self.at.path(item))
-                {
+                let file = self.at.path(item);
+                if self.matcher.matches(file) && !self.is_explicit(file) {
                     let st = self.lookup_file(anchor, c.name);
                     self.decide(&mut local, item, st.as_ref());
                 }
