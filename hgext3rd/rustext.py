@@ -191,7 +191,7 @@ def _checklookup(orig, self, files, mtime_boundary, *args, **kwargs):
         modified = sorted(modified + m2)
         deleted = sorted(deleted + d2)
         clean = sorted(clean + c2)
-        fixup = sorted(fixup + f2, key=lambda item: item[0])
+        fixup = sorted(list(fixup) + f2, key=lambda item: item[0])
     return modified, deleted, clean, fixup
 
 

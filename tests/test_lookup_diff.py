@@ -292,3 +292,50 @@ def test_fixups_are_left_out_of_the_garbage_collector(tmp_path):
         assert gc.is_tracked(tuple([b"x", (1, 2, tuple([3, 4, False]))]))
     finally:
         gc.enable()
+
+
+def test_fixup_list_is_the_list_python_builds(tmp_path):
+    """`check_lookup`'s fix-ups stay in Rust (a `FixupList`): Mercurial's
+    `_dirstatestatus` and `_poststatusfixup` only test it, iterate it and
+    unpack its items, and `set_clean_all` reads it without tuples. Each of
+    those must give what the plain list of tuples gives."""
+    import time
+
+    rustext = pytest.importorskip("mercurial.rustext")
+    repo = tmp_path / "r"
+    repo.mkdir()
+    hgdiff.run_hg(hgdiff.ORACLE, str(repo), ["init"], "a")
+    names = [b"a", b"d/b", b"d/e/c", b"z"]
+    for n in names:
+        p = repo / n.decode()
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(b"content of " + n + b"\n")
+    hgdiff.run_hg(hgdiff.ORACLE, str(repo), ["commit", "-qA", "-m", "x", "-u", "t", "-d", "0 0"], "a")
+    p1 = bytes.fromhex(hgdiff.run_hg(hgdiff.ORACLE, str(repo), ["log", "-r", ".", "-T", "{node}"], "a")
+                       .out.decode())
+    for n in names:
+        os.utime(repo / n.decode(), (T0, T0))
+    boundary = (int(time.time()) + 10, 0, False)
+    fixup = rustext.dirstate.check_lookup(os.fsencode(str(repo)), p1, list(names), boundary)[3]
+    plain = list(fixup)
+    assert [f for f, _ in plain] == names
+    assert len(fixup) == 4 and bool(fixup)
+    assert [fixup[i] for i in range(4)] == plain and fixup[-1] == plain[-1]
+    with pytest.raises(IndexError):
+        fixup[4]
+    # Iterators are independent, and an exhausted one stays exhausted.
+    it = iter(fixup)
+    assert next(it) == plain[0] and list(iter(fixup)) == plain and list(it) == plain[1:]
+    assert list(it) == []
+    empty = rustext.dirstate.check_lookup(os.fsencode(str(repo)), p1, [b"a"], None)[3]
+    assert not empty and len(empty) == 0 and list(empty) == []
+
+    def fixed(arg):
+        dmap = rustext.dirstate.DirstateMap.new_empty()
+        for n in names:
+            dmap.set_tracked(n)
+        dmap.set_clean_all(arg)
+        return [(f, item.mode, item.size, item.mtime) for f, item in dmap.items()]
+
+    assert fixed(fixup) == fixed(plain)
+    assert [m[2] for m in fixed(fixup)] == [len(b"content of " + n + b"\n") for n in names]

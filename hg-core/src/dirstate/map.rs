@@ -597,8 +597,29 @@ impl DirstateMap {
         {
             return Err(DirstateError::NoSuchEntry(path.to_vec()));
         }
+        // `set_clean` with one table lookup per file instead of six: the
+        // entries stay tracked, so the directory counts and caches that
+        // `store` maintains cannot change.
+        let has_copies = !self.parsed().copies.is_empty();
         for &(path, mode, size, mtime) in files {
-            self.set_clean(path, mode, size, mtime)?;
+            let changed = match self.parsed_mut().entries.get_mut(path) {
+                Some(e) => {
+                    let before = *e;
+                    e.set_clean(mode, size & 0x7FFF_FFFF, mtime);
+                    *e != before
+                }
+                // Not reached (checked above); `set_clean` reports it.
+                None => {
+                    self.set_clean(path, mode, size, mtime)?;
+                    continue;
+                }
+            };
+            if changed {
+                self.mark_changed(path);
+            }
+            if has_copies {
+                self.copy_map_remove(path)?;
+            }
         }
         Ok(())
     }
@@ -952,6 +973,53 @@ mod tests {
             assert_eq!(m.get(p), one_by_one.get(p));
             assert!(m.get(p).unwrap().tracked());
         }
+    }
+
+    #[test]
+    fn set_clean_all_writes_what_set_clean_writes() {
+        // A v2 map read from disk, with a copy: the fast path must forget
+        // the copy source and mark the same nodes changed (the append-mode
+        // bytes show which ones: `f`'s block is rewritten only if `f/g` is
+        // marked), and leave an unchanged entry unmarked.
+        let t = TruncatedTimestamp::new(1_700_000_000, 5, false).unwrap();
+        let mut m = DirstateMap::new_empty();
+        for p in [&b"a"[..], b"d/b", b"d/c", b"e", b"f/g", b"f/h"] {
+            m.set_tracked(p).unwrap();
+        }
+        m.set_clean(b"e", 0o644, 3, t).unwrap();
+        m.copy_map_insert(b"d/b", b"a").unwrap();
+        let (data, meta, _) = m
+            .pack_v2(super::super::v2::write::WRITE_MODE_FORCE_NEW)
+            .unwrap();
+        let n = data.len();
+        let read =
+            || DirstateMap::new_v2(OnDiskBytes::Owned(data.clone()), n, &meta, b"id").unwrap();
+        let fixups = [
+            (&b"a"[..], 0o644, 3, t),
+            (b"d/b", 0o755, 1 << 31 | 9, t),
+            (b"e", 0o644, 3, t),
+            (b"f/g", 0o644, 4, t),
+        ];
+        let mut bulk = read();
+        bulk.set_clean_all(&fixups).unwrap();
+        let mut one_by_one = read();
+        for &(p, mode, size, mtime) in &fixups {
+            one_by_one.set_clean(p, mode, size, mtime).unwrap();
+        }
+        assert_eq!(bulk.copy_map_get(b"d/b"), None);
+        use super::super::v2::write::{WRITE_MODE_FORCE_APPEND, WRITE_MODE_FORCE_NEW};
+        for mode in [WRITE_MODE_FORCE_APPEND, WRITE_MODE_FORCE_NEW] {
+            assert_eq!(
+                bulk.pack_v2(mode).unwrap(),
+                one_by_one.pack_v2(mode).unwrap()
+            );
+        }
+        let debug = |m: &DirstateMap| {
+            m.debug_iter(true)
+                .map(|(p, t)| (p.into_owned(), t))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(debug(&bulk), debug(&one_by_one));
     }
 
     #[test]

@@ -172,6 +172,17 @@ py_class!(pub class DirstateMap |py| {
     // fix-up list in one call (hgext3rd/rustext.py's `_poststatusfixup`);
     // all or nothing: KeyError, and no change, if one is not tracked.
     def set_clean_all(&self, fixup: PyObject) -> PyResult<PyObject> {
+        if let Ok(list) = fixup.cast_as::<crate::lookup::FixupList>(py) {
+            // Straight from `check_lookup`'s results: no tuples.
+            let fixups = list.fixups(py);
+            let files: Vec<_> = fixups
+                .iter()
+                // The size's low 32 bits, as `conv::u32_bits` takes Python's.
+                .map(|(path, f)| (path.as_slice(), f.mode, f.size as u32, f.mtime))
+                .collect();
+            self.inner_mut(py)?.set_clean_all(&files).map_err(|e| dirstate_error(py, e))?;
+            return Ok(py.None());
+        }
         let mut items = Vec::new();
         for item in fixup.iter(py)? {
             let item = item?;
