@@ -6,8 +6,11 @@
 //! `read_to_end` spends three extra system calls on each (an `fstat` for a
 //! size hint, an `lseek` for the position, and a last `read` that returns 0
 //! to prove the end), which is about as many as the useful ones, and the
-//! callers here have just taken the `fstat` themselves. No crate does this
-//! one thing, so it is written here.
+//! callers here have just taken the `fstat` themselves. A file whose size
+//! is not known yet (a filelog's `.i`) is read first into a small buffer
+//! ([`read_if_small`]): most are smaller than it, and then one `read` is the
+//! only call besides `open` and `close`. No crate does this one thing, so it
+//! is written here.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -51,6 +54,35 @@ pub fn read_known_len(file: &mut File, len: u64) -> io::Result<Vec<u8>> {
     Ok(data)
 }
 
+/// Size of the buffer [`read_if_small`] reads into: a filelog's index of a
+/// few revisions with inline data fits (the `benches/` layout's are 160 to
+/// 410 bytes); a larger file costs what sizing it first would have.
+pub const SMALL_FILE: usize = 16 * 1024;
+
+/// What [`read_if_small`] read.
+pub enum Start {
+    /// The whole file: one read returned less than [`SMALL_FILE`] bytes,
+    /// which for a regular file is its end.
+    Whole(Vec<u8>),
+    /// The first [`SMALL_FILE`] bytes; the file may be longer.
+    Partial(Vec<u8>),
+}
+
+/// Reads `file` from its current position in one `read` of at most
+/// [`SMALL_FILE`] bytes, saving the `fstat` that sizing a small file first
+/// costs (a touched working copy reads one filelog index per file).
+pub fn read_if_small(file: &mut File) -> io::Result<Start> {
+    let mut buf = [0u8; SMALL_FILE];
+    loop {
+        match file.read(&mut buf) {
+            Ok(n) if n < SMALL_FILE => return Ok(Start::Whole(buf[..n].to_vec())),
+            Ok(_) => return Ok(Start::Partial(buf.to_vec())),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,6 +117,26 @@ mod tests {
         // Exactly one byte more than announced.
         let (_t, mut f) = file_with(&bytes);
         assert_eq!(read_known_len(&mut f, 9).unwrap(), bytes);
+    }
+
+    #[test]
+    fn small_files_are_read_whole_in_one_call() {
+        for size in [0usize, 1, SMALL_FILE - 1] {
+            let bytes: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+            let (_t, mut f) = file_with(&bytes);
+            assert!(matches!(read_if_small(&mut f).unwrap(), Start::Whole(b) if b == bytes));
+        }
+        for size in [SMALL_FILE, SMALL_FILE + 1, 3 * SMALL_FILE] {
+            let bytes: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+            let (_t, mut f) = file_with(&bytes);
+            let Start::Partial(start) = read_if_small(&mut f).unwrap() else {
+                panic!("{size} bytes read as whole");
+            };
+            assert_eq!(start, bytes[..SMALL_FILE]);
+            // The rest follows from the position the read left.
+            let rest = read_known_len(&mut f, (size - SMALL_FILE) as u64).unwrap();
+            assert_eq!([start, rest].concat(), bytes);
+        }
     }
 
     #[test]

@@ -34,6 +34,8 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use crate::whole_file;
+
 pub use crate::ancestors::{Revision, NULL_REVISION};
 pub use error::RevlogError;
 pub use index::{IndexEntry, RevisionFlags, RevlogFormat};
@@ -94,6 +96,10 @@ impl FileBytes {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io(e)),
         };
+        let mut start = match whole_file::read_if_small(&mut file).map_err(io)? {
+            whole_file::Start::Whole(bytes) => return Ok(Some(FileBytes::Owned(bytes))),
+            whole_file::Start::Partial(start) => start,
+        };
         let len = file.metadata().map_err(io)?.len();
         if len >= MMAP_THRESHOLD {
             // SAFETY: the map is read-only. Mercurial only appends to revlog
@@ -102,8 +108,9 @@ impl FileBytes {
             let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
             return Ok(Some(FileBytes::Mapped(map)));
         }
-        let bytes = crate::whole_file::read_known_len(&mut file, len).map_err(io)?;
-        Ok(Some(FileBytes::Owned(bytes)))
+        let rest = len.saturating_sub(start.len() as u64);
+        start.extend(whole_file::read_known_len(&mut file, rest).map_err(io)?);
+        Ok(Some(FileBytes::Owned(start)))
     }
 }
 
