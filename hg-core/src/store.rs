@@ -87,10 +87,8 @@ impl Store {
     /// The paths of the index and data files of the filelog of `file`
     /// (relative to the repository root, `/`-separated).
     pub fn filelog_paths(&self, file: &[u8]) -> (PathBuf, PathBuf) {
-        (
-            self.join(&self.encoding.filelog_index(file)),
-            self.join(&self.encoding.filelog_data(file)),
-        )
+        let (index, data) = self.encoding.filelog_paths(file);
+        (self.join(&index), self.join(&data))
     }
 
     /// Opens the changelog.
@@ -113,9 +111,9 @@ impl Store {
     /// keeps the previous filelog's directory open, so a neighbour's index
     /// is opened by its name alone.
     pub fn filelog_in(&self, file: &[u8], parent: &mut ParentFd) -> Result<Filelog, RevlogError> {
-        let index_rel = self.encoding.filelog_index(file);
+        let (index_rel, data_rel) = self.encoding.filelog_paths(file);
         let index = self.join(&index_rel);
-        let data = self.join(&self.encoding.filelog_data(file));
+        let data = self.join(&data_rel);
         let revlog = match self.dir.as_deref() {
             Some(dir) => {
                 let (at, rel) = parent.resolve(dir.as_fd(), &index_rel);

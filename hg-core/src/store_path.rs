@@ -96,6 +96,28 @@ impl StoreEncoding {
     pub fn filelog_data(self, file: &[u8]) -> Vec<u8> {
         self.encode(&[b"data/", file, b".d"].concat())
     }
+
+    /// [`StoreEncoding::filelog_index`] and [`StoreEncoding::filelog_data`]
+    /// with one encoding instead of two where that gives the same paths:
+    /// a touched working copy opens a filelog per tracked file, and the
+    /// encoding is the largest share of the user-space time spent on each
+    /// after hashing. Every encoding leaves a final `.i` or `.d` as it is,
+    /// and both names have the same length, so either both are hashed
+    /// (`dh/…`, where the hash covers the extension: the data path is then
+    /// encoded on its own) or the data path is the index path with its
+    /// last byte changed.
+    pub fn filelog_paths(self, file: &[u8]) -> (Vec<u8>, Vec<u8>) {
+        let index = self.filelog_index(file);
+        if index.starts_with(b"data/") && index.ends_with(b".i") {
+            let mut data = index.clone();
+            if let Some(last) = data.last_mut() {
+                *last = b'd';
+            }
+            return (index, data);
+        }
+        let data = self.filelog_data(file);
+        (index, data)
+    }
 }
 
 /// `encodedir`: appends `.hg` to every directory whose name ends in `.hg`,

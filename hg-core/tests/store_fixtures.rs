@@ -383,6 +383,7 @@ fn encodings_match_mercurial() {
     let text = std::fs::read_to_string(fixtures().join("encodings.txt")).unwrap();
     let mut lines = 0;
     let mut hashed = 0;
+    let mut filelogs = 0;
     for line in text.lines() {
         let fields: Vec<&str> = line.split(' ').collect();
         let dot = unescape(fields[1]);
@@ -412,7 +413,29 @@ fn encodings_match_mercurial() {
         assert_eq!(store_path::hybrid_encode(path, true), f[1]);
         hashed += usize::from(f[1].starts_with(b"dh/"));
         lines += 1;
+        // A filelog's two paths, from one encoding where that is exact.
+        if let Some(file) = path
+            .strip_prefix(b"data/")
+            .and_then(|p| p.strip_suffix(b".i"))
+        {
+            let data = [b"data/", file, b".d"].concat();
+            for enc in [
+                StoreEncoding::DotEncode,
+                StoreEncoding::Hybrid,
+                StoreEncoding::Encoded,
+                StoreEncoding::Plain,
+                StoreEncoding::Basic,
+            ] {
+                assert_eq!(
+                    enc.filelog_paths(file),
+                    (enc.encode(path), enc.encode(&data)),
+                    "{enc:?} filelog paths of {show}"
+                );
+            }
+            filelogs += 1;
+        }
     }
+    assert!(filelogs > 200, "{filelogs} filelog paths");
     assert!(
         lines >= 600 && hashed > 200,
         "{lines} lines, {hashed} hashed"
