@@ -54,7 +54,7 @@ pub mod entry;
 pub mod error;
 pub mod map;
 pub mod on_disk;
-mod pathhash;
+pub(crate) mod pathhash;
 pub mod preload;
 pub mod sorted;
 mod table;

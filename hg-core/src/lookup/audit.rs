@@ -10,12 +10,13 @@
 //! are done once per directory for the whole call, in parallel, before the
 //! files are decided.
 
-use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use rayon::prelude::*;
+
+use crate::dirstate::pathhash::PathHashMap;
 
 /// Why the auditor would refuse a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,7 +59,7 @@ enum Prefix {
 
 /// Parent-directory verdicts for every directory of a set of paths.
 pub(crate) struct Auditor {
-    prefixes: HashMap<Vec<u8>, Prefix>,
+    prefixes: PathHashMap<Vec<u8>, Prefix>,
 }
 
 /// Every proper prefix of `path` that ends at a `/`, shortest first
@@ -89,7 +90,16 @@ fn check_prefix(root: &Path, prefix: &[u8]) -> Prefix {
 impl Auditor {
     /// Checks, in parallel, every parent directory of `paths`.
     pub(crate) fn new(root: &Path, paths: &[&[u8]]) -> Auditor {
-        let mut dirs: Vec<&[u8]> = paths.iter().flat_map(|p| parent_dirs(p)).collect();
+        // A parent directory of a path shorter than what the path shares
+        // with the previous one is the previous path's too: with sorted
+        // paths, this leaves few duplicates to sort away.
+        let mut dirs: Vec<&[u8]> = Vec::new();
+        let mut previous: &[u8] = b"";
+        for &p in paths {
+            let common = p.iter().zip(previous).take_while(|(a, b)| a == b).count();
+            dirs.extend(parent_dirs(p).filter(|d| d.len() >= common));
+            previous = p;
+        }
         dirs.sort_unstable();
         dirs.dedup();
         let prefixes = dirs
@@ -226,6 +236,38 @@ mod tests {
         let dirs: Vec<&[u8]> = parent_dirs(b"a/b/c").collect();
         assert_eq!(dirs, vec![&b"a"[..], b"a/b"]);
         assert_eq!(parent_dirs(b"top").count(), 0);
+    }
+
+    #[test]
+    fn every_parent_directory_is_checked() {
+        // `check` lets a directory it has no verdict for pass: each one
+        // must be in the map, however the paths share prefixes.
+        let tmp = tempfile::tempdir().unwrap();
+        let mut paths: Vec<&[u8]> = vec![
+            b"a/b",
+            b"a/b/c",
+            b"a/bc/d",
+            b"a-b/c",
+            b"ab/c",
+            b"a/b/c/d/e",
+            b"x",
+            b"a/b/d",
+            b"a/b",
+            b"b/a/b",
+            b"b/a/b/c",
+        ];
+        for sorted in [false, true] {
+            if sorted {
+                paths.sort_unstable();
+            }
+            let auditor = Auditor::new(tmp.path(), &paths);
+            let mut want: Vec<&[u8]> = paths.iter().flat_map(|p| parent_dirs(p)).collect();
+            want.sort_unstable();
+            want.dedup();
+            let mut got: Vec<&[u8]> = auditor.prefixes.keys().map(Vec::as_slice).collect();
+            got.sort_unstable();
+            assert_eq!(got, want, "sorted: {sorted}");
+        }
     }
 
     #[test]
