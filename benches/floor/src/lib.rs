@@ -14,6 +14,10 @@
 //! mtime changed, its size not): there status must at least read every
 //! file's content too, and the filelog of each (`benches/run.py` walks
 //! `.hg/store/data` with it as well).
+//!
+//! [`lstat_listed`] is the floor under a status whose dirstate-v2 cache
+//! vouched for every directory: no `readdir` at all, only an `lstat` of
+//! each tracked file.
 
 use rayon::prelude::*;
 use std::ffi::{CStr, CString};
@@ -164,4 +168,70 @@ fn read_all(dir: libc::c_int, name: &CStr) -> u64 {
     // SAFETY: fd was opened above and is closed once.
     unsafe { libc::close(fd) };
     total
+}
+
+/// `lstat` of every path in `paths` (relative to `root`, `/`-separated),
+/// each relative to its directory, opened once per run of neighbours
+/// (`O_PATH`), on all cores: what a status must still do when no directory
+/// needs reading. `files` counts the paths that could be stat'ed, `dirs`
+/// the directory opens.
+pub fn lstat_listed(root: &CStr, paths: &mut [&[u8]]) -> io::Result<Counts> {
+    let flags = libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC;
+    // SAFETY: root is a valid NUL-terminated string.
+    let root_fd = unsafe { libc::open(root.as_ptr(), flags) };
+    if root_fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    paths.par_sort_unstable();
+    let counts = paths
+        .par_chunks(4096)
+        .map(|chunk| {
+            let mut counts = Counts::default();
+            let mut current: Option<(&[u8], libc::c_int)> = None;
+            for path in chunk {
+                let (dir, name) = match path.iter().rposition(|&b| b == b'/') {
+                    Some(i) => (&path[..i], &path[i + 1..]),
+                    None => (&path[..0], &path[..]),
+                };
+                let fd = match current {
+                    Some((d, fd)) if d == dir => fd,
+                    _ => {
+                        if let Some((_, fd)) = current.take() {
+                            // SAFETY: opened below, closed once.
+                            unsafe { libc::close(fd) };
+                        }
+                        let fd = if dir.is_empty() {
+                            // SAFETY: duplicating an open descriptor.
+                            unsafe { libc::dup(root_fd) }
+                        } else {
+                            let Ok(c) = CString::new(dir) else { continue };
+                            counts.dirs += 1;
+                            // SAFETY: root_fd is open, c is NUL-terminated.
+                            unsafe { libc::openat(root_fd, c.as_ptr(), flags) }
+                        };
+                        if fd < 0 {
+                            continue;
+                        }
+                        current = Some((dir, fd));
+                        fd
+                    }
+                };
+                let Ok(c) = CString::new(name) else { continue };
+                // SAFETY: an all-zero stat is a valid out-parameter.
+                let mut st: libc::stat = unsafe { std::mem::zeroed() };
+                // SAFETY: fd is open, c is NUL-terminated, st is writable.
+                let rc =
+                    unsafe { libc::fstatat(fd, c.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) };
+                counts.files += u64::from(rc == 0);
+            }
+            if let Some((_, fd)) = current {
+                // SAFETY: opened above, closed once.
+                unsafe { libc::close(fd) };
+            }
+            counts
+        })
+        .reduce(Counts::default, |a, b| a + b);
+    // SAFETY: opened above, closed once.
+    unsafe { libc::close(root_fd) };
+    Ok(counts)
 }
