@@ -249,6 +249,24 @@ def test_defaults_file_enables_the_extension(tmp_path):
     assert b"rustext" in out and b"hgext3rd" in out, out
 
 
+def _touched_commit(tmp_path, names):
+    """A repository with `names` committed (each holding "content of
+    <name>"), then given the mtime T0: `(repo, p1's node)`."""
+    repo = tmp_path / "r"
+    repo.mkdir()
+    hgdiff.run_hg(hgdiff.ORACLE, str(repo), ["init"], "a")
+    for n in names:
+        p = repo / n.decode()
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(b"content of " + n + b"\n")
+    hgdiff.run_hg(hgdiff.ORACLE, str(repo), ["commit", "-qA", "-m", "x", "-u", "t", "-d", "0 0"], "a")
+    p1 = bytes.fromhex(hgdiff.run_hg(hgdiff.ORACLE, str(repo), ["log", "-r", ".", "-T", "{node}"], "a")
+                       .out.decode())
+    for n in names:
+        os.utime(repo / n.decode(), (T0, T0))
+    return repo, p1
+
+
 def test_fixups_are_left_out_of_the_garbage_collector(tmp_path):
     """`check_lookup` hands back one `(path, (mode, size, mtime))` per clean
     file, 300,000 tuples at 100k touched files. They hold only bytes, ints
@@ -259,19 +277,8 @@ def test_fixups_are_left_out_of_the_garbage_collector(tmp_path):
     import time
 
     rustext = pytest.importorskip("mercurial.rustext")
-    repo = tmp_path / "r"
-    repo.mkdir()
-    hgdiff.run_hg(hgdiff.ORACLE, str(repo), ["init"], "a")
     names = [b"a", b"d/b", b"d/e/c"]
-    for n in names:
-        p = repo / n.decode()
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_bytes(b"content of " + n + b"\n")
-    hgdiff.run_hg(hgdiff.ORACLE, str(repo), ["commit", "-qA", "-m", "x", "-u", "t", "-d", "0 0"], "a")
-    p1 = bytes.fromhex(hgdiff.run_hg(hgdiff.ORACLE, str(repo), ["log", "-r", ".", "-T", "{node}"], "a")
-                       .out.decode())
-    for n in names:
-        os.utime(repo / n.decode(), (T0, T0))
+    repo, p1 = _touched_commit(tmp_path, names)
     boundary = (int(time.time()) + 10, 0, False)
     # No collection may run in between: one would untrack the tuples itself.
     gc.disable()
@@ -302,19 +309,8 @@ def test_fixup_list_is_the_list_python_builds(tmp_path):
     import time
 
     rustext = pytest.importorskip("mercurial.rustext")
-    repo = tmp_path / "r"
-    repo.mkdir()
-    hgdiff.run_hg(hgdiff.ORACLE, str(repo), ["init"], "a")
     names = [b"a", b"d/b", b"d/e/c", b"z"]
-    for n in names:
-        p = repo / n.decode()
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_bytes(b"content of " + n + b"\n")
-    hgdiff.run_hg(hgdiff.ORACLE, str(repo), ["commit", "-qA", "-m", "x", "-u", "t", "-d", "0 0"], "a")
-    p1 = bytes.fromhex(hgdiff.run_hg(hgdiff.ORACLE, str(repo), ["log", "-r", ".", "-T", "{node}"], "a")
-                       .out.decode())
-    for n in names:
-        os.utime(repo / n.decode(), (T0, T0))
+    repo, p1 = _touched_commit(tmp_path, names)
     boundary = (int(time.time()) + 10, 0, False)
     fixup = rustext.dirstate.check_lookup(os.fsencode(str(repo)), p1, list(names), boundary)[3]
     plain = list(fixup)
