@@ -2,10 +2,12 @@
 //! `FILES DIRS BYTES` for all roots. `floor --listed LIST ROOT` instead
 //! `lstat`s only the paths of LIST (NUL-separated, relative to ROOT, as
 //! `benches/gen.py`'s `tracked.lst`), reading no directory, and also prints
-//! on stderr the time that took without reading the list. `.hg` is always skipped; `--exclude`
-//! skips more top-level names (e.g. an ignored `build/` tree that `hg status`
-//! never descends into); `--read` also reads every regular file (the floor
-//! of a touched working copy, with `.hg/store/data` as a second root).
+//! on stderr the time that took without reading the list.
+//!
+//! `.hg` is always skipped; `--exclude` skips more top-level names (e.g. an
+//! ignored `build/` tree that `hg status` never descends into); `--read`
+//! also reads every regular file (the floor of a touched working copy, with
+//! `.hg/store/data` as a second root).
 
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;

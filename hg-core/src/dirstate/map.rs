@@ -981,6 +981,7 @@ mod tests {
         // the copy source and mark the same nodes changed (the append-mode
         // bytes show which ones: `f`'s block is rewritten only if `f/g` is
         // marked), and leave an unchanged entry unmarked.
+        use super::super::v2::write::{WRITE_MODE_FORCE_APPEND, WRITE_MODE_FORCE_NEW};
         let t = TruncatedTimestamp::new(1_700_000_000, 5, false).unwrap();
         let mut m = DirstateMap::new_empty();
         for p in [&b"a"[..], b"d/b", b"d/c", b"e", b"f/g", b"f/h"] {
@@ -988,9 +989,7 @@ mod tests {
         }
         m.set_clean(b"e", 0o644, 3, t).unwrap();
         m.copy_map_insert(b"d/b", b"a").unwrap();
-        let (data, meta, _) = m
-            .pack_v2(super::super::v2::write::WRITE_MODE_FORCE_NEW)
-            .unwrap();
+        let (data, meta, _) = m.pack_v2(WRITE_MODE_FORCE_NEW).unwrap();
         let n = data.len();
         let read =
             || DirstateMap::new_v2(OnDiskBytes::Owned(data.clone()), n, &meta, b"id").unwrap();
@@ -1007,7 +1006,6 @@ mod tests {
             one_by_one.set_clean(p, mode, size, mtime).unwrap();
         }
         assert_eq!(bulk.copy_map_get(b"d/b"), None);
-        use super::super::v2::write::{WRITE_MODE_FORCE_APPEND, WRITE_MODE_FORCE_NEW};
         for mode in [WRITE_MODE_FORCE_APPEND, WRITE_MODE_FORCE_NEW] {
             assert_eq!(
                 bulk.pack_v2(mode).unwrap(),
