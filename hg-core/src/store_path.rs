@@ -148,9 +148,15 @@ fn push_escaped(out: &mut Vec<u8>, b: u8) {
 /// reserved bytes → `~xx`).
 fn encode_fname(path: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(path.len() + 8);
+    encode_fname_into(path, &mut out);
+    out
+}
+
+/// [`encode_fname`], appending to `out`.
+fn encode_fname_into(path: &[u8], out: &mut Vec<u8>) {
     for &b in path {
         if is_reserved(b) {
-            push_escaped(&mut out, b);
+            push_escaped(out, b);
         } else if b.is_ascii_uppercase() || b == b'_' {
             out.push(b'_');
             out.push(b.to_ascii_lowercase());
@@ -158,7 +164,6 @@ fn encode_fname(path: &[u8]) -> Vec<u8> {
             out.push(b);
         }
     }
-    out
 }
 
 /// `lowerencode`: like [`encode_fname`] but lossy (uppercase simply
@@ -186,34 +191,38 @@ pub fn encode_filename(path: &[u8]) -> Vec<u8> {
 /// `dotencode` a leading dot or space (which then skips the device-name
 /// check). The component is lowercase already.
 fn aux_encode_component(name: &[u8], dotencode: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(name.len() + 6);
+    aux_encode_component_into(name, dotencode, &mut out);
+    out
+}
+
+/// [`aux_encode_component`], appending to `out`.
+fn aux_encode_component_into(name: &[u8], dotencode: bool, out: &mut Vec<u8>) {
     if name.is_empty() {
-        return Vec::new();
+        return;
     }
-    let mut n = name.to_vec();
-    if dotencode && (n[0] == b'.' || n[0] == b' ') {
-        let mut escaped = Vec::with_capacity(n.len() + 2);
-        push_escaped(&mut escaped, n[0]);
-        escaped.extend_from_slice(&n[1..]);
-        n = escaped;
+    if dotencode && (name[0] == b'.' || name[0] == b' ') {
+        push_escaped(out, name[0]);
+        out.extend_from_slice(&name[1..]);
     } else {
-        let stem = n.iter().position(|&b| b == b'.').unwrap_or(n.len());
-        let device = (stem == 3 && [&b"aux"[..], b"con", b"prn", b"nul"].contains(&&n[..3]))
+        let stem = name.iter().position(|&b| b == b'.').unwrap_or(name.len());
+        let device = (stem == 3 && [&b"aux"[..], b"con", b"prn", b"nul"].contains(&&name[..3]))
             || (stem == 4
-                && (b'1'..=b'9').contains(&n[3])
-                && [&b"com"[..], b"lpt"].contains(&&n[..3]));
+                && (b'1'..=b'9').contains(&name[3])
+                && [&b"com"[..], b"lpt"].contains(&&name[..3]));
         if device {
-            let mut escaped = n[..2].to_vec();
-            push_escaped(&mut escaped, n[2]);
-            escaped.extend_from_slice(&n[3..]);
-            n = escaped;
+            out.extend_from_slice(&name[..2]);
+            push_escaped(out, name[2]);
+            out.extend_from_slice(&name[3..]);
+        } else {
+            out.extend_from_slice(name);
         }
     }
-    let last = *n.last().expect("not empty");
+    let last = *out.last().expect("a non-empty name was pushed");
     if last == b'.' || last == b' ' {
-        n.pop();
-        push_escaped(&mut n, last);
+        out.pop();
+        push_escaped(out, last);
     }
-    n
 }
 
 fn aux_encode(components: &[&[u8]], dotencode: bool) -> Vec<Vec<u8>> {
@@ -278,14 +287,29 @@ fn hash_encode(path: &[u8], dotencode: bool) -> Vec<u8> {
 /// `pathencode`): the reversible encoding of `path` if it is at most 120
 /// bytes, the hashed `dh/` form otherwise.
 pub fn hybrid_encode(path: &[u8], dotencode: bool) -> Vec<u8> {
-    let dired = encode_dir(path);
-    let encoded = encode_fname(&dired);
-    let components: Vec<&[u8]> = encoded.split(|&b| b == b'/').collect();
-    let joined = aux_encode(&components, dotencode).join(&b'/');
-    if joined.len() > MAX_STORE_PATH_LEN {
-        hash_encode(&dired, dotencode)
+    // One pass, component by component, into one buffer: every step of
+    // `encode_dir`, `_encodefname` and `_auxencode` is local to a component
+    // (a touched working copy encodes a filelog path per tracked file).
+    let mut out = Vec::with_capacity(path.len() + 16);
+    let mut encoded = Vec::with_capacity(64);
+    let mut parts = path.split(|&b| b == b'/').peekable();
+    while let Some(part) = parts.next() {
+        encoded.clear();
+        encode_fname_into(part, &mut encoded);
+        let is_dir = parts.peek().is_some();
+        if is_dir && (part.ends_with(b".hg") || part.ends_with(b".i") || part.ends_with(b".d")) {
+            // `encode_dir`; `_encodefname` leaves `.hg` as it is.
+            encoded.extend_from_slice(b".hg");
+        }
+        aux_encode_component_into(&encoded, dotencode, &mut out);
+        if is_dir {
+            out.push(b'/');
+        }
+    }
+    if out.len() > MAX_STORE_PATH_LEN {
+        hash_encode(&encode_dir(path), dotencode)
     } else {
-        joined
+        out
     }
 }
 
@@ -370,6 +394,49 @@ mod tests {
             "data/ b a r _/fuz.d__/baz.i_/foo.txt"
         );
         assert_eq!(s(plain_encode(b"00manifest.i")), "00manifest.i");
+    }
+
+    /// `_hybridencode` step by step, as Mercurial composes it.
+    fn hybrid_encode_by_steps(path: &[u8], dotencode: bool) -> Vec<u8> {
+        let dired = encode_dir(path);
+        let encoded = encode_fname(&dired);
+        let components: Vec<&[u8]> = encoded.split(|&b| b == b'/').collect();
+        let joined = aux_encode(&components, dotencode).join(&b'/');
+        if joined.len() > MAX_STORE_PATH_LEN {
+            hash_encode(&dired, dotencode)
+        } else {
+            joined
+        }
+    }
+
+    use proptest::prelude::*;
+
+    proptest::proptest! {
+        /// The one-pass encoder gives what the steps give, on paths made
+        /// of the bytes and names every step treats specially.
+        #[test]
+        fn one_pass_is_the_steps(parts in proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::sample::select(vec![
+                    "aux", "con.x", "com1", "lpt9.d", "nul", "prn.", ".", " ", "",
+                    "x.i", "y.d", "z.hg", ".hg", "A_b", "com0", "auxx",
+                ]).prop_map(|s| s.as_bytes().to_vec()),
+                proptest::collection::vec(proptest::prop_oneof![
+                    proptest::sample::select(b" .~_:Aaz\x01\x7f\xe9".to_vec()),
+                    proptest::num::u8::ANY,
+                ], 0..12),
+            ],
+            1..6,
+        ), dotencode: bool, long in 0usize..3) {
+            let mut path = b"data/".to_vec();
+            path.extend(parts.join(&b'/'));
+            path.extend(b"-".repeat(long * 50));
+            path.extend_from_slice(b".i");
+            proptest::prop_assert_eq!(
+                hybrid_encode(&path, dotencode),
+                hybrid_encode_by_steps(&path, dotencode)
+            );
+        }
     }
 
     #[test]
