@@ -12,6 +12,7 @@
 //! only call besides `open` and `close`. No crate does this one thing, so it
 //! is written here.
 
+use std::cell::RefCell;
 use std::fs::File;
 use std::io::{self, Read};
 
@@ -71,16 +72,21 @@ pub enum Start {
 /// Reads `file` from its current position in one `read` of at most
 /// [`SMALL_FILE`] bytes, saving the `fstat` that sizing a small file first
 /// costs (a touched working copy reads one filelog index per file).
+///
+/// The read goes into a buffer kept by the thread, zeroed once: a fresh
+/// zeroed buffer per file cost more than the `read` it serves.
 pub fn read_if_small(file: &mut File) -> io::Result<Start> {
-    let mut buf = [0u8; SMALL_FILE];
-    loop {
-        match file.read(&mut buf) {
+    thread_local! {
+        static BUFFER: RefCell<Box<[u8]>> = RefCell::new(vec![0u8; SMALL_FILE].into_boxed_slice());
+    }
+    BUFFER.with_borrow_mut(|buf| loop {
+        match file.read(buf) {
             Ok(n) if n < SMALL_FILE => return Ok(Start::Whole(buf[..n].to_vec())),
             Ok(_) => return Ok(Start::Partial(buf.to_vec())),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
-    }
+    })
 }
 
 #[cfg(test)]
