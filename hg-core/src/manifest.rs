@@ -183,23 +183,66 @@ impl Manifest {
 
     /// The entry of `path`, by binary search over the text.
     pub fn get(&self, path: &[u8]) -> Option<ManifestEntry<'_>> {
+        self.search(path, 0, self.text.len())
+            .ok()
+            .map(|(s, e)| entry(&self.text[s..e]))
+    }
+
+    /// [`Manifest::get`] for paths looked up in increasing order, as a
+    /// touched working copy's sorted files are: `cursor` (0 at first) is
+    /// where the previous lookup ended, and the line there is usually the
+    /// one sought, so most lookups compare one line instead of searching
+    /// the whole text. Any order still gives the right answer (a path
+    /// before the cursor is searched for before it).
+    pub fn get_from(&self, path: &[u8], cursor: &mut usize) -> Option<ManifestEntry<'_>> {
+        let text = &self.text[..];
+        let at = (*cursor).min(text.len());
+        let found = match self.line_at(at) {
+            Some((start, end)) => match split_line(&text[start..end]).0.cmp(path) {
+                std::cmp::Ordering::Equal => Ok((start, end)),
+                std::cmp::Ordering::Less => self.search(path, end + 1, text.len()),
+                std::cmp::Ordering::Greater => self.search(path, 0, start),
+            },
+            None => self.search(path, 0, text.len()),
+        };
+        match found {
+            Ok((start, end)) => {
+                *cursor = end + 1;
+                Some(entry(&text[start..end]))
+            }
+            Err(insertion) => {
+                *cursor = insertion;
+                None
+            }
+        }
+    }
+
+    /// The line starting at `start` (a line start, or the text's end).
+    fn line_at(&self, start: usize) -> Option<(usize, usize)> {
+        let rest = self.text.get(start..).filter(|r| !r.is_empty())?;
+        let end = start + memchr::memchr(b'\n', rest).expect("validated");
+        Some((start, end))
+    }
+
+    /// Searches `path` among the lines starting in `lo..hi` (both line
+    /// starts): `Ok` with the line's bounds (newline excluded), or `Err`
+    /// with the start of the first line after where it would be.
+    fn search(&self, path: &[u8], mut lo: usize, mut hi: usize) -> Result<(usize, usize), usize> {
         let text = &self.text[..];
         // Invariant: lo and hi are line starts; the line sought, if any,
         // starts in lo..hi.
-        let (mut lo, mut hi) = (0, text.len());
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
             let start = memchr::memrchr(b'\n', &text[lo..mid]).map_or(lo, |i| lo + i + 1);
             let end = start + memchr::memchr(b'\n', &text[start..]).expect("validated");
-            let line = &text[start..end];
-            let (line_path, _, _) = split_line(line);
+            let (line_path, _, _) = split_line(&text[start..end]);
             match line_path.cmp(path) {
-                std::cmp::Ordering::Equal => return Some(entry(line)),
+                std::cmp::Ordering::Equal => return Ok((start, end)),
                 std::cmp::Ordering::Less => lo = end + 1,
                 std::cmp::Ordering::Greater => hi = start,
             }
         }
-        None
+        Err(lo)
     }
 
     /// Whether `path` is in the manifest.
@@ -254,6 +297,26 @@ mod tests {
             paths.map(str::as_bytes)
         );
         assert!(Manifest::default().get(b"a").is_none());
+        assert!(Manifest::default().get_from(b"a", &mut 0).is_none());
+        // A cursor gives `get`'s answer whatever order the paths come in.
+        let mut queries: Vec<&str> = paths.to_vec();
+        queries.extend(["", "0", "a/", "a/a", "a/bb", "c", "zz", "dir", "dir/sub"]);
+        queries.sort();
+        let orders = [queries.clone(), queries.iter().rev().copied().collect(), {
+            let mut q = queries.clone();
+            q.rotate_left(5);
+            q
+        }];
+        for order in orders {
+            let mut cursor = 0;
+            for q in order {
+                assert_eq!(
+                    m.get_from(q.as_bytes(), &mut cursor),
+                    m.get(q.as_bytes()),
+                    "{q}"
+                );
+            }
+        }
     }
 
     #[test]

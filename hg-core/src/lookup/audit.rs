@@ -111,17 +111,41 @@ impl Auditor {
 
     /// `Ok` if Mercurial's auditor lets `path` be read (or stops at a
     /// missing directory, so that the read itself fails).
-    pub(crate) fn check(&self, path: &[u8]) -> Result<(), AuditRefusal> {
-        if !components_allowed(path) {
+    ///
+    /// `passed_dir` is the directory part of the last path this thread
+    /// found allowed (start with an empty one): a path in the same
+    /// directory, as sorted paths mostly are, only has its name checked.
+    pub(crate) fn check(&self, path: &[u8], passed_dir: &mut Vec<u8>) -> Result<(), AuditRefusal> {
+        if path.ends_with(b"/") {
+            return Err(AuditRefusal::IllegalComponent);
+        }
+        let (dir, name) = match path.iter().rposition(|&b| b == b'/') {
+            Some(slash) => (&path[..slash], &path[slash + 1..]),
+            None => (&path[..0], path),
+        };
+        if !component_allowed(name, dir.is_empty()) {
+            return Err(AuditRefusal::IllegalComponent);
+        }
+        if dir == passed_dir.as_slice() {
+            return Ok(());
+        }
+        if !dir.is_empty()
+            && !dir
+                .split(|&b| b == b'/')
+                .enumerate()
+                .all(|(i, part)| component_allowed(part, i == 0))
+        {
             return Err(AuditRefusal::IllegalComponent);
         }
         for dir in parent_dirs(path) {
             match self.prefixes.get(dir).copied().unwrap_or(Prefix::Passes) {
                 Prefix::Passes => {}
-                Prefix::Missing => return Ok(()),
+                Prefix::Missing => break,
                 Prefix::Refused(why) => return Err(why),
             }
         }
+        passed_dir.clear();
+        passed_dir.extend_from_slice(dir);
         Ok(())
     }
 }
@@ -171,27 +195,41 @@ fn lower_clean(part: &[u8]) -> Vec<u8> {
 }
 
 /// The string checks of `pathauditor.__call__`, on a POSIX system.
+#[cfg(test)]
 fn components_allowed(path: &[u8]) -> bool {
-    if path.ends_with(b"/") {
+    !path.ends_with(b"/")
+        && path
+            .split(|&b| b == b'/')
+            .enumerate()
+            .all(|(i, part)| component_allowed(part, i == 0))
+}
+
+/// The checks of `pathauditor.__call__` on one component of a path
+/// (`first`: the first one).
+fn component_allowed(part: &[u8], first: bool) -> bool {
+    if part == b".." {
         return false;
     }
-    for (i, part) in path.split(|&b| b == b'/').enumerate() {
-        if part == b".." {
-            return false;
-        }
+    let refused_name = if part.contains(&0xe2) || part.contains(&0xef) {
         let clean = lower_clean(part);
-        if clean == b".hg" || clean == b".hg." || (i == 0 && clean.is_empty()) {
+        clean == b".hg" || clean == b".hg." || (first && clean.is_empty())
+    } else {
+        // `lower_clean` without its copy: nothing to remove.
+        part.eq_ignore_ascii_case(b".hg")
+            || part.eq_ignore_ascii_case(b".hg.")
+            || (first && part.is_empty())
+    };
+    if refused_name {
+        return false;
+    }
+    if let Some(tilde) = part.iter().position(|&b| b == b'~') {
+        let (first, last) = (&part[..tilde], &part[tilde + 1..]);
+        let first = first.to_ascii_uppercase();
+        if !last.is_empty()
+            && last.iter().all(u8::is_ascii_digit)
+            && (first == b"HG" || first == b"HG8B6C")
+        {
             return false;
-        }
-        if let Some(tilde) = part.iter().position(|&b| b == b'~') {
-            let (first, last) = (&part[..tilde], &part[tilde + 1..]);
-            let first = first.to_ascii_uppercase();
-            if !last.is_empty()
-                && last.iter().all(u8::is_ascii_digit)
-                && (first == b"HG" || first == b"HG8B6C")
-            {
-                return false;
-            }
         }
     }
     true
@@ -280,13 +318,33 @@ mod tests {
         std::fs::write(root.join("file"), b"").unwrap();
         let paths: Vec<&[u8]> = vec![b"d/e/f", b"nested/x", b"link/f", b"gone/x/y", b"file/x"];
         let auditor = Auditor::new(root, &paths);
-        assert_eq!(auditor.check(b"d/e/f"), Ok(()));
-        assert_eq!(
-            auditor.check(b"nested/x"),
-            Err(AuditRefusal::NestedRepository)
-        );
-        assert_eq!(auditor.check(b"link/f"), Err(AuditRefusal::Symlink));
-        assert_eq!(auditor.check(b"gone/x/y"), Ok(()));
-        assert_eq!(auditor.check(b"file/x"), Ok(()));
+        let verdicts: [(&[u8], Result<(), AuditRefusal>); 10] = [
+            (b"d/e/f", Ok(())),
+            (b"top", Ok(())),
+            (b".hg", Err(AuditRefusal::IllegalComponent)),
+            (b"nested/x", Err(AuditRefusal::NestedRepository)),
+            (b"link/f", Err(AuditRefusal::Symlink)),
+            (b"gone/x/y", Ok(())),
+            (b"file/x", Ok(())),
+            (b"d/e/.hg", Err(AuditRefusal::IllegalComponent)),
+            (b"d/.hg/g", Err(AuditRefusal::IllegalComponent)),
+            (b"d/e/", Err(AuditRefusal::IllegalComponent)),
+        ];
+        for (path, want) in verdicts {
+            assert_eq!(auditor.check(path, &mut Vec::new()), want, "{path:?}");
+        }
+        // What a thread keeps from the previous path never changes a
+        // verdict, whatever came before.
+        for (before, _) in verdicts {
+            for (path, want) in verdicts {
+                let mut passed = Vec::new();
+                let _ = auditor.check(before, &mut passed);
+                assert_eq!(
+                    auditor.check(path, &mut passed),
+                    want,
+                    "{before:?} then {path:?}"
+                );
+            }
+        }
     }
 }

@@ -60,24 +60,30 @@ impl From<UndecidedReason> for Stop {
     }
 }
 
-/// The directories of the previous file decided by a thread of work, kept
-/// open (see [`crate::parent_fd`]): its working directory and its filelog's.
+/// What a thread of work keeps from the file it decided before: its
+/// working directory and its filelog's, kept open (see
+/// [`crate::parent_fd`]), where its manifest line ended (files come
+/// sorted, so the next one's line is usually the next line), and its
+/// directory if the path auditor let it pass.
 #[derive(Default)]
-pub(crate) struct Parents {
+pub(crate) struct Previous {
     working: ParentFd,
     store: ParentFd,
+    manifest_cursor: usize,
+    /// See [`super::audit::Auditor::check`].
+    audited_dir: Vec<u8>,
 }
 
 /// Decides `path`.
-pub(crate) fn decide(ctx: &Context, parents: &mut Parents, path: &[u8]) -> Verdict {
-    let Some(entry) = ctx.manifest.get(path) else {
+pub(crate) fn decide(ctx: &Context, previous: &mut Previous, path: &[u8]) -> Verdict {
+    let Some(entry) = ctx.manifest.get_from(path, &mut previous.manifest_cursor) else {
         return Verdict::Modified;
     };
-    let mut opened = working::open(&ctx.root, &mut parents.working, path);
+    let mut opened = working::open(&ctx.root, &mut previous.working, path);
     if working::flags(opened.stat()) != entry.flags {
         return Verdict::Modified;
     }
-    match differs(ctx, &mut parents.store, path, &entry, &mut opened) {
+    match differs(ctx, previous, path, &entry, &mut opened) {
         Ok(true) => return Verdict::Modified,
         Ok(false) => {}
         Err(Stop::Deleted) => return Verdict::Deleted,
@@ -105,12 +111,15 @@ pub(crate) fn decide(ctx: &Context, parents: &mut Parents, path: &[u8]) -> Verdi
 /// auditor (Mercurial aborts).
 fn read_working(
     ctx: &Context,
+    audited_dir: &mut Vec<u8>,
     path: &[u8],
     opened: &mut Opened,
 ) -> Result<io::Result<Vec<u8>>, UndecidedReason> {
     let is_link = opened.stat().is_ok_and(|m| m.file_type().is_symlink());
     if !is_link {
-        ctx.audit.check(path).map_err(UndecidedReason::Audit)?;
+        ctx.audit
+            .check(path, audited_dir)
+            .map_err(UndecidedReason::Audit)?;
     }
     Ok(working::read(&ctx.root, path, opened))
 }
@@ -123,14 +132,14 @@ fn sizes_allow_compare(stored: u64, working: u64, symlink: bool) -> bool {
 /// `p1[f].cmp(wctx[f])`: whether the working file differs from `entry`.
 fn differs(
     ctx: &Context,
-    store_parent: &mut ParentFd,
+    previous: &mut Previous,
     path: &[u8],
     entry: &ManifestEntry,
     opened: &mut Opened,
 ) -> Result<bool, Stop> {
     let stored = StoredFile::open(
         ctx.store,
-        store_parent,
+        &mut previous.store,
         path,
         entry.node,
         ctx.options.meta_rule,
@@ -144,7 +153,7 @@ fn differs(
             if let Some(len) = stat_len {
                 // Hash first (see the module docs); the read may be refused
                 // or fail, then the exact path below decides.
-                if let Ok(read) = read_working(ctx, path, opened) {
+                if let Ok(read) = read_working(ctx, &mut previous.audited_dir, path, opened) {
                     if let Ok(data) = &read {
                         let plain_size = symlink || data.len() as u64 == len;
                         if plain_size && stored.raw_size_fits(data)? && stored.hash_matches(data)? {
@@ -166,7 +175,7 @@ fn differs(
     }
     let data = match content {
         Some(read) => read,
-        None => read_working(ctx, path, opened)?,
+        None => read_working(ctx, &mut previous.audited_dir, path, opened)?,
     };
     let Ok(data) = data else {
         return Err(Stop::Deleted);

@@ -191,12 +191,12 @@ pub fn check_lookup(
         options,
         audit: audit::Auditor::new(repo_root, &sorted),
     };
-    // Each split of the (sorted) list keeps its previous file's
-    // directories open: see `parent_fd`.
+    // Each split of the (sorted) list keeps what its previous file left:
+    // see `decide::Previous`.
     let verdicts: Vec<Verdict> = sorted
         .par_iter()
-        .map_init(decide::Parents::default, |parents, path| {
-            decide::decide(&ctx, parents, path)
+        .map_init(decide::Previous::default, |previous, path| {
+            decide::decide(&ctx, previous, path)
         })
         .collect();
     let mut out = LookupOutcome::default();
