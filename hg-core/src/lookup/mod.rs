@@ -181,15 +181,25 @@ pub fn check_lookup(
     if files.is_empty() {
         return Ok(LookupOutcome::default());
     }
-    let manifest = store.manifest_for_changeset(p1)?;
-    let mut sorted: Vec<&[u8]> = files.iter().map(Vec::as_slice).collect();
-    sorted.sort_unstable();
+    // Reading p1's manifest is mostly serial (one changeset, one
+    // decompression): the path auditor's checks of every parent directory
+    // run beside it.
+    let (manifest, (sorted, audit)) = rayon::join(
+        || store.manifest_for_changeset(p1),
+        || {
+            let mut sorted: Vec<&[u8]> = files.iter().map(Vec::as_slice).collect();
+            sorted.sort_unstable();
+            let audit = audit::Auditor::new(repo_root, &sorted);
+            (sorted, audit)
+        },
+    );
+    let manifest = manifest?;
     let ctx = Context {
         root: working::Root::open(repo_root),
         store,
         manifest: &manifest,
         options,
-        audit: audit::Auditor::new(repo_root, &sorted),
+        audit,
     };
     // Each split of the (sorted) list keeps what its previous file left:
     // see `decide::Previous`.
