@@ -129,12 +129,7 @@ impl Auditor {
         if dir == passed_dir.as_slice() {
             return Ok(());
         }
-        if !dir.is_empty()
-            && !dir
-                .split(|&b| b == b'/')
-                .enumerate()
-                .all(|(i, part)| component_allowed(part, i == 0))
-        {
+        if !dir.is_empty() && !each_component_allowed(dir) {
             return Err(AuditRefusal::IllegalComponent);
         }
         for dir in parent_dirs(path) {
@@ -197,11 +192,14 @@ fn lower_clean(part: &[u8]) -> Vec<u8> {
 /// The string checks of `pathauditor.__call__`, on a POSIX system.
 #[cfg(test)]
 fn components_allowed(path: &[u8]) -> bool {
-    !path.ends_with(b"/")
-        && path
-            .split(|&b| b == b'/')
-            .enumerate()
-            .all(|(i, part)| component_allowed(part, i == 0))
+    !path.ends_with(b"/") && each_component_allowed(path)
+}
+
+/// [`component_allowed`] for every `/`-separated component of `path`.
+fn each_component_allowed(path: &[u8]) -> bool {
+    path.split(|&b| b == b'/')
+        .enumerate()
+        .all(|(i, part)| component_allowed(part, i == 0))
 }
 
 /// The checks of `pathauditor.__call__` on one component of a path
