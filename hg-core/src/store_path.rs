@@ -125,12 +125,18 @@ impl StoreEncoding {
 pub fn encode_dir(path: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(path.len() + 8);
     for &b in path {
-        if b == b'/' && (out.ends_with(b".hg") || out.ends_with(b".i") || out.ends_with(b".d")) {
+        if b == b'/' && looks_like_revlog(&out) {
             out.extend_from_slice(b".hg");
         }
         out.push(b);
     }
     out
+}
+
+/// Whether a directory name (or the path up to it) ends like a revlog
+/// file or `encode_dir`'s own suffix: `encode_dir` appends `.hg` to it.
+fn looks_like_revlog(name: &[u8]) -> bool {
+    name.ends_with(b".hg") || name.ends_with(b".i") || name.ends_with(b".d")
 }
 
 /// Bytes some file system cannot hold in a name: controls, `~` and above,
@@ -297,7 +303,7 @@ pub fn hybrid_encode(path: &[u8], dotencode: bool) -> Vec<u8> {
         encoded.clear();
         encode_fname_into(part, &mut encoded);
         let is_dir = parts.peek().is_some();
-        if is_dir && (part.ends_with(b".hg") || part.ends_with(b".i") || part.ends_with(b".d")) {
+        if is_dir && looks_like_revlog(part) {
             // `encode_dir`; `_encodefname` leaves `.hg` as it is.
             encoded.extend_from_slice(b".hg");
         }
