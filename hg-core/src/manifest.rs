@@ -254,11 +254,19 @@ impl Manifest {
     /// where the previous lookup ended, and the line there is usually the
     /// one sought, so most lookups compare one line instead of searching
     /// the whole text. Any order still gives the right answer (a path
-    /// before the cursor is searched for before it).
+    /// before the cursor is searched for before it), and so does any
+    /// cursor value (one that is not a line start of this manifest, say
+    /// from another one, only costs a whole search).
     pub fn get_from(&self, path: &[u8], cursor: &mut usize) -> Option<ManifestEntry<'_>> {
         let text = &self.text[..];
-        let at = (*cursor).min(text.len());
-        let found = match self.line_at(at) {
+        let at = *cursor;
+        let at_line_start = at == 0 || (at <= text.len() && text[at - 1] == b'\n');
+        let line = if at_line_start {
+            self.line_at(at)
+        } else {
+            None
+        };
+        let found = match line {
             Some((start, end)) => match split_line(&text[start..end]).0.cmp(path) {
                 std::cmp::Ordering::Equal => Ok((start, end)),
                 std::cmp::Ordering::Less => self.search(path, end + 1, text.len()),
@@ -369,6 +377,12 @@ mod tests {
             q
         }];
         for order in orders {
+            // A cursor left by another manifest, mid-line or past the end.
+            for start in [0, 3, 60, usize::MAX] {
+                let mut cursor = start;
+                let q = order[0].as_bytes();
+                assert_eq!(m.get_from(q, &mut cursor), m.get(q), "cursor {start}");
+            }
             let mut cursor = 0;
             for q in order {
                 assert_eq!(
